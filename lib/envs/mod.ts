@@ -16,6 +16,7 @@ export * from "./task.ts";
 export * from "./registry.ts";
 export * from "./vec_env.ts";
 export * from "./prey.ts";
+export * from "./policy.ts";
 export * from "./frozen_policy.ts";
 export { cooperativeNavigation } from "./mpe/cooperative_navigation.ts";
 export { predatorPrey } from "./mpe/predator_prey.ts";

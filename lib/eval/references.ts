@@ -1,0 +1,79 @@
+/**
+ * Reference scores for normalisation, one table with provenance, and
+ * `normalizedScore(S) = 100 (S − S_random) / (S_expert − S_random)` (paper §4.1.1, after D4RL).
+ *
+ * @module
+ */
+import { KitInputError } from "../util/errors.ts";
+import type { PreySource } from "../envs/prey.ts";
+
+/** A pair of reference scores and where each comes from. */
+export interface ReferenceScores {
+  /** Score of the random reference behaviour. */
+  random: number;
+  /** Score of the expert reference behaviour. */
+  expert: number;
+  /** Where the two numbers come from. */
+  source: string;
+}
+
+/** `100 · (score − random) / (expert − random)`. */
+export function normalizedScore(score: number, ref: { random: number; expert: number }): number {
+  return (100 * (score - ref.random)) / (ref.expert - ref.random);
+}
+
+/** The paper's references (App. C.1.1), kept beside the kit's for comparison. */
+export const PAPER_REFERENCES: Readonly<Record<string, ReferenceScores>> = {
+  cooperative_navigation: { random: 159.8, expert: 516.8, source: "paper App. C.1.1" },
+  predator_prey: { random: -4.1, expert: 185.6, source: "paper App. C.1.1" },
+  world: { random: -6.8, expert: 79.5, source: "paper App. C.1.1" },
+};
+
+/**
+ * Uniform-random scores measured with the original Python code (1000 episodes, env seeded once with
+ * 100; shared/reference/mpe/README.md): mean and standard deviation over episodes.
+ */
+export const ORIGINAL_CODE_RANDOM: Readonly<Record<string, { mean: number; std: number }>> = {
+  cooperative_navigation: { mean: 161.1, std: 59.0 },
+  predator_prey: { mean: -3.76, std: 11.04 },
+  world: { mean: -6.68, std: 5.75 },
+};
+
+/**
+ * The kit's references per task and prey source. Random: uniform-random actions measured by the kit
+ * (`deno task reproduce references --profile paper`: 10,000 episodes, seed 0; CN 159.89 ± 60.10,
+ * PP −4.09 ± 11.05, World −6.80 ± 5.90). Expert: until the kit's
+ * behaviour ladders exist, the paper's expert score stands in, as the source says.
+ */
+export const KIT_REFERENCES: Readonly<Record<string, ReferenceScores>> = {
+  "cooperative_navigation": {
+    random: 159.89,
+    expert: 516.8,
+    source: "random: kit, 10k uniform-random episodes; expert: paper (kit expert not trained yet)",
+  },
+  "predator_prey/original": {
+    random: -4.09,
+    expert: 185.6,
+    source:
+      "random: kit, 10k uniform-random episodes, original prey; expert: paper (kit expert not trained yet)",
+  },
+  "world/original": {
+    random: -6.8,
+    expert: 79.5,
+    source:
+      "random: kit, 10k uniform-random episodes, original prey; expert: paper (kit expert not trained yet)",
+  },
+};
+
+/** The kit's references for `task` (and prey source, for tasks with a prey). */
+export function referenceScores(task: string, prey: PreySource | null = null): ReferenceScores {
+  const key = prey ? `${task}/${prey}` : task;
+  const ref = KIT_REFERENCES[key];
+  if (!ref) {
+    throw new KitInputError(
+      `no reference scores for "${key}"; known: ${Object.keys(KIT_REFERENCES).join(", ")} ` +
+        `(references for the kit's own prey come with its training)`,
+    );
+  }
+  return ref;
+}

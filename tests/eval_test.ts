@@ -1,0 +1,77 @@
+import { assert, assertEquals } from "./assert.ts";
+import { assertClose } from "./assert.ts";
+import { skipReference } from "./reference.ts";
+import { gotoLandmarkPolicy, loadPrey, makeTask, uniformRandomPolicy, zeroPolicy } from "../lib/envs/mod.ts";
+import {
+  evaluate,
+  normalizedScore,
+  ORIGINAL_CODE_RANDOM,
+  PAPER_REFERENCES,
+  referenceScores,
+  summarize,
+} from "../lib/eval/mod.ts";
+import { Rng } from "../lib/util/rng.ts";
+
+Deno.test("normalizedScore: 100 (S − random) / (expert − random)", () => {
+  assertClose(normalizedScore(338.3, PAPER_REFERENCES.cooperative_navigation), 50, 1e-9);
+  assertEquals(normalizedScore(-4.1, PAPER_REFERENCES.predator_prey), 0);
+  assertClose(normalizedScore(79.5, PAPER_REFERENCES.world), 100, 1e-12);
+});
+
+Deno.test("summarize: population std and standard error", () => {
+  const s = summarize([1, 2, 3, 4]);
+  assertEquals(s.mean, 2.5);
+  assertClose(s.std, Math.sqrt(1.25), 1e-15);
+  assertClose(s.stderr, Math.sqrt(1.25) / 2, 1e-15);
+});
+
+Deno.test("reference table: known keys resolve, unknown ones name the known", () => {
+  assertEquals(referenceScores("predator_prey", "original").expert, 185.6);
+  try {
+    referenceScores("predator_prey", "kit");
+    throw new Error("should have thrown");
+  } catch (e) {
+    assert((e as Error).message.includes("predator_prey/original"));
+  }
+});
+
+Deno.test("evaluation of a deterministic policy does not depend on how many envs run side by side", () => {
+  const task = makeTask("cooperative_navigation");
+  const a = evaluate(task, gotoLandmarkPolicy(task), { episodes: 30, seed: 5, numEnvs: 30 });
+  const b = evaluate(task, gotoLandmarkPolicy(task), { episodes: 30, seed: 5, numEnvs: 7 });
+  assertEquals(a.scores, b.scores);
+  const c = evaluate(task, zeroPolicy(), { episodes: 30, seed: 6 });
+  assert(c.mean !== a.mean);
+});
+
+// The original code's uniform-random scores come from 1000 episodes (std/√1000 standard error); the kit's
+// from 4000 seeded episodes. Accept a difference of 3 combined standard errors (seeded: not flaky).
+for (const name of ["cooperative_navigation", "predator_prey", "world"]) {
+  Deno.test({
+    name: `uniform-random score on ${name} matches the original code's (4000 episodes, original prey)`,
+    ignore: skipReference && name !== "cooperative_navigation",
+    fn: async () => {
+      const task = makeTask(name);
+      const prey = task.prey === null ? null : await loadPrey(task, { source: "original" });
+      const r = evaluate(task, uniformRandomPolicy(Rng.fromSeed(11, "random-policy")), {
+        episodes: 4000,
+        seed: 11,
+        prey,
+      });
+      const ref = ORIGINAL_CODE_RANDOM[name];
+      const se = Math.sqrt(r.stderr ** 2 + ref.std ** 2 / 1000);
+      assert(
+        Math.abs(r.mean - ref.mean) < 3 * se,
+        `${name}: kit ${r.mean} ± ${r.stderr}, original ${ref.mean} (se ${se})`,
+      );
+      assert(Math.abs(r.std / ref.std - 1) < 0.1, `${name}: std ${r.std} vs ${ref.std}`);
+    },
+  });
+}
+
+Deno.test("the goto-landmark rule scores like the original code's (542.5 ± 62.9 over 1000 episodes)", () => {
+  const task = makeTask("cooperative_navigation");
+  const r = evaluate(task, gotoLandmarkPolicy(task), { episodes: 2000, seed: 3 });
+  const se = Math.sqrt(r.stderr ** 2 + 62.9 ** 2 / 1000);
+  assert(Math.abs(r.mean - 542.5) < 3 * se, `kit ${r.mean}`);
+});
