@@ -50,6 +50,7 @@ export class FrozenMlpPolicy implements Float64Policy {
   #h1 = new Float64Array(0);
   #h2 = new Float64Array(0);
   #x = new Float64Array(0);
+  #y = new Float64Array(0);
 
   /** Wraps `weights`. */
   constructor(weights: FrozenMlpWeights) {
@@ -62,27 +63,38 @@ export class FrozenMlpPolicy implements Float64Policy {
   /** `a = clamp(tanh(W3 relu(W2 relu(W1 BN(x) + b1) + b2) + b3), −1, 1)` for each row. */
   act(obs: Float64Array, out: Float64Array, batch: number): void {
     const p = this.#p, nIn = p.numIn, [h1n, h2n] = p.hidden, nOut = p.numOut;
-    if (this.#x.length < nIn) this.#x = new Float64Array(nIn);
-    if (this.#h1.length < h1n) this.#h1 = new Float64Array(h1n);
-    if (this.#h2.length < h2n) this.#h2 = new Float64Array(h2n);
-    const x = this.#x, h1 = this.#h1, h2 = this.#h2;
-    for (let r = 0; r < batch; r++) {
-      for (let i = 0; i < nIn; i++) {
-        x[i] = ((obs[r * nIn + i] - p.bnMean[i]) / this.#scale[i]) * p.bnWeight[i] + p.bnBias[i];
+    // rows go through in blocks of R so each weight load serves R dot products (same summation order)
+    if (this.#x.length < R * nIn) this.#x = new Float64Array(R * nIn);
+    if (this.#h1.length < R * h1n) this.#h1 = new Float64Array(R * h1n);
+    if (this.#h2.length < R * h2n) this.#h2 = new Float64Array(R * h2n);
+    if (this.#y.length < R * nOut) this.#y = new Float64Array(R * nOut);
+    const x = this.#x, h1 = this.#h1, h2 = this.#h2, y = this.#y;
+    for (let r0 = 0; r0 < batch; r0 += R) {
+      const rows = Math.min(R, batch - r0);
+      x.fill(0);
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < nIn; i++) {
+          x[r * nIn + i] = ((obs[(r0 + r) * nIn + i] - p.bnMean[i]) / this.#scale[i]) * p.bnWeight[i] +
+            p.bnBias[i];
+        }
       }
-      dense(p.w[0], p.b[0], x, h1, nIn, h1n, true);
-      dense(p.w[1], p.b[1], h1, h2, h1n, h2n, true);
-      for (let o = 0; o < nOut; o++) {
-        let s = p.b[2][o];
-        const row = o * h2n;
-        for (let i = 0; i < h2n; i++) s += p.w[2][row + i] * h2[i];
-        out[r * nOut + o] = Math.min(1, Math.max(-1, Math.tanh(s)));
+      denseBlock(p.w[0], p.b[0], x, h1, nIn, h1n, true);
+      denseBlock(p.w[1], p.b[1], h1, h2, h1n, h2n, true);
+      denseBlock(p.w[2], p.b[2], h2, y, h2n, nOut, false);
+      for (let r = 0; r < rows; r++) {
+        for (let o = 0; o < nOut; o++) {
+          out[(r0 + r) * nOut + o] = Math.min(1, Math.max(-1, Math.tanh(y[r * nOut + o])));
+        }
       }
     }
   }
 }
 
-function dense(
+/** Rows per block in {@link FrozenMlpPolicy.act}. */
+const R = 4;
+
+/** `y[r] = (relu)(W x[r] + b)` for the R rows of a block; each sum runs bias first, then i = 0..nIn−1. */
+function denseBlock(
   w: Float64Array,
   b: Float64Array,
   x: Float64Array,
@@ -92,10 +104,21 @@ function dense(
   relu: boolean,
 ): void {
   for (let o = 0; o < nOut; o++) {
-    let s = b[o];
+    let s0 = b[o], s1 = b[o], s2 = b[o], s3 = b[o];
     const row = o * nIn;
-    for (let i = 0; i < nIn; i++) s += w[row + i] * x[i];
-    y[o] = relu && s < 0 ? 0 : s;
+    for (let i = 0; i < nIn; i++) {
+      const wi = w[row + i];
+      s0 += wi * x[i];
+      s1 += wi * x[nIn + i];
+      s2 += wi * x[2 * nIn + i];
+      s3 += wi * x[3 * nIn + i];
+    }
+    if (relu) {
+      y[o] = s0 < 0 ? 0 : s0, y[nOut + o] = s1 < 0 ? 0 : s1;
+      y[2 * nOut + o] = s2 < 0 ? 0 : s2, y[3 * nOut + o] = s3 < 0 ? 0 : s3;
+    } else {
+      y[o] = s0, y[nOut + o] = s1, y[2 * nOut + o] = s2, y[3 * nOut + o] = s3;
+    }
   }
 }
 

@@ -165,7 +165,10 @@ export class MpePhysics {
         const ia = this.#pairA[p], ib = this.#pairB[p];
         const dist = entityDistance(pos, off, d, ia, ib);
         if (dist === 0) continue; // the original divides by zero here (NaN); coincident centres push nothing
-        const pen = logAddExp0(-(dist - this.#pairDistMin[p]) / k) * k;
+        const x = -(dist - this.#pairDistMin[p]) / k;
+        // exp(x) underflows to exactly 0 below −745.2, so the original's force is exactly 0: skip the work
+        if (x < -745.2) continue;
+        const pen = logAddExp0(x) * k;
         for (let c = 0; c < d; c++) {
           const f = ((cf * (pos[off + ia * d + c] - pos[off + ib * d + c])) / dist) * pen;
           if (this.#pairMovA[p]) force[ia * d + c] += f;
