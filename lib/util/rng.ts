@@ -14,10 +14,22 @@ export interface UniformSource {
   uniformRange(lo: number, hi: number): number;
 }
 
+/** Alea's internal state: three 32-bit fractions and a carry. */
+export interface AleaState {
+  /** Carry. */
+  c: number;
+  /** State word 0. */
+  s0: number;
+  /** State word 1. */
+  s1: number;
+  /** State word 2. */
+  s2: number;
+}
+
 /** The serialisable state of an {@link Rng}, for checkpoints that resume bit for bit. */
 export interface RngState {
   /** Alea's internal state as seedrandom reports it. */
-  alea: seedrandom.State.Alea;
+  alea: AleaState;
 }
 
 /** A seeded stream of random numbers (seedrandom Alea, 53-bit doubles). */
