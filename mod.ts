@@ -18,5 +18,6 @@
 export * from "./lib/envs/mod.ts";
 export * from "./lib/data/mod.ts";
 export * from "./lib/eval/mod.ts";
-export { NumpyRandomState, Rng, type RngState, type UniformSource } from "./lib/util/rng.ts";
+export * from "./lib/behaviour/mod.ts";
+export { type AleaState, NumpyRandomState, Rng, type RngState, type UniformSource } from "./lib/util/rng.ts";
 export { KitInputError } from "./lib/util/errors.ts";

@@ -1,0 +1,8 @@
+/**
+ * Behaviour policies and dataset generation: collect transitions from any joint policy in the
+ * vectorized env, and write datasets in OMAR's layout.
+ *
+ * @module
+ */
+export * from "./collect.ts";
+export * from "./generate.ts";
