@@ -1,0 +1,167 @@
+/**
+ * Zeroth-order action samplers for OMAR's actor rectification (Section 3.2, Eq. 3; Table 2). Each
+ * searches, for every state of a batch, the action maximising a critic `Q1(o, ·)` given as a callback
+ * over a batch of candidates, and returns the best candidate of its last population. The caller then
+ * keeps `â = argmax{Q1(o, â_cand), Q1(o, π(o))}` (Algorithm 1, line 12).
+ *
+ * - `softmax` (OMAR, the code's MPE branch): J iterations of K Gaussian samples from N(μ, σ), clamped
+ *   to [−1, 1]; `μ ← Σ_k softmax(βQ)_k a_k`; `σ ← sqrt(mean_k (a_k − μ_new)²)` (the code uses the new μ
+ *   and a mean over K; the paper writes the old μ and a sum).
+ * - `cem`: the mean and standard deviation of the top-E elites (elites carried between iterations,
+ *   as the code's HalfCheetah branch does).
+ * - `random`: K·J uniform candidates in [−1, 1]; keep the best.
+ *
+ * Random draws come from the given seeded stream; all arrays are float32, states in rows.
+ *
+ * @module
+ */
+
+/** The random draws a sampler needs (an {@link import("../util/rng.ts").Rng} fits). */
+export interface SamplerRandom {
+  /** A standard normal draw. */
+  normal(): number;
+  /** A draw from U[lo, hi). */
+  uniformRange(lo: number, hi: number): number;
+}
+
+/** Q1 of every candidate: `actions [B, K, actDim]` → `q [B, K]`. */
+export type CandidateQ = (actions: Float32Array, numCandidates: number) => Float32Array;
+
+/** The samplers. */
+export type SamplerKind = "softmax" | "cem" | "random";
+
+/** The sampler names, for validation. */
+export const SAMPLERS: readonly SamplerKind[] = ["softmax", "cem", "random"];
+
+/** Options of {@link sampleActions}; defaults are the paper's and the code's MPE values. */
+export interface SamplerOptions {
+  /** Which sampler. Default `softmax`. */
+  kind?: SamplerKind;
+  /** Iterations J. Default 3. */
+  iterations?: number;
+  /** Samples per iteration K. Default 10. */
+  samples?: number;
+  /** Initial mean μ0 (every action dimension). Default 0. */
+  mu0?: number;
+  /** Initial standard deviation σ0. Default 2. */
+  sigma0?: number;
+  /** Softmax temperature β of the `softmax` update. Default 1 (the code). */
+  beta?: number;
+  /** Elites kept by `cem`. Default 5 (the code's HalfCheetah value, clipped to K). */
+  elites?: number;
+  /** Lower action bound. Default −1. */
+  low?: number;
+  /** Upper action bound. Default 1. */
+  high?: number;
+}
+
+/** Result of a search: the best candidate and its Q1 per state. */
+export interface SamplerResult {
+  /** `[B, actDim]` best action of the last population (random: of all candidates). */
+  actions: Float32Array;
+  /** `[B]` its Q1. */
+  q: Float32Array;
+}
+
+/** Runs the chosen sampler for `batch` states with `actDim`-dimensional actions. */
+export function sampleActions(
+  q1: CandidateQ,
+  shape: { batch: number; actDim: number },
+  rng: SamplerRandom,
+  options: SamplerOptions = {},
+): SamplerResult {
+  const kind = options.kind ?? "softmax";
+  const J = options.iterations ?? 3, K = options.samples ?? 10;
+  const lo = options.low ?? -1, hi = options.high ?? 1;
+  const { batch: B, actDim: D } = shape;
+  const clamp = (x: number) => (x < lo ? lo : x > hi ? hi : x);
+  const best = new Float32Array(B * D), bestQ = new Float32Array(B).fill(-Infinity);
+  const keepBest = (cand: Float32Array, q: Float32Array, k: number) => {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < k; j++) {
+        const v = q[b * k + j];
+        if (v > bestQ[b]) {
+          bestQ[b] = v;
+          for (let d = 0; d < D; d++) best[b * D + d] = cand[(b * k + j) * D + d];
+        }
+      }
+    }
+  };
+  if (kind === "random") {
+    const cand = new Float32Array(B * K * J * D);
+    for (let i = 0; i < cand.length; i++) cand[i] = rng.uniformRange(lo, hi);
+    keepBest(cand, q1(cand, K * J), K * J);
+    return { actions: best, q: bestQ };
+  }
+  const mu = new Float32Array(B * D).fill(options.mu0 ?? 0);
+  const sigma = new Float32Array(B * D).fill(options.sigma0 ?? 2);
+  const beta = options.beta ?? 1;
+  const E = Math.min(options.elites ?? 5, K);
+  let cand = new Float32Array(B * K * D), q: Float32Array = new Float32Array(B * K);
+  // CEM carries its elites into the next population
+  let eliteA = new Float32Array(0), eliteQ = new Float32Array(0);
+  for (let it = 0; it < J; it++) {
+    cand = new Float32Array(B * K * D);
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < K; k++) {
+        for (let d = 0; d < D; d++) {
+          cand[(b * K + k) * D + d] = clamp(mu[b * D + d] + sigma[b * D + d] * rng.normal());
+        }
+      }
+    }
+    q = q1(cand, K);
+    if (kind === "softmax") {
+      for (let b = 0; b < B; b++) {
+        let m = -Infinity;
+        for (let k = 0; k < K; k++) m = Math.max(m, beta * q[b * K + k]);
+        let z = 0;
+        const w = new Float64Array(K);
+        for (let k = 0; k < K; k++) z += w[k] = Math.exp(beta * q[b * K + k] - m);
+        for (let d = 0; d < D; d++) {
+          let mean = 0;
+          for (let k = 0; k < K; k++) mean += (w[k] / z) * cand[(b * K + k) * D + d];
+          let v = 0;
+          for (let k = 0; k < K; k++) v += (cand[(b * K + k) * D + d] - mean) ** 2;
+          mu[b * D + d] = mean;
+          sigma[b * D + d] = Math.sqrt(v / K);
+        }
+      }
+    } else {
+      // pool = this population plus the carried elites; keep the top E by Q
+      const P = K + eliteQ.length / B;
+      const poolA = new Float32Array(B * P * D), poolQ = new Float32Array(B * P);
+      const carried = P - K;
+      const nextA = new Float32Array(B * E * D), nextQ = new Float32Array(B * E);
+      for (let b = 0; b < B; b++) {
+        for (let k = 0; k < K; k++) {
+          poolQ[b * P + k] = q[b * K + k];
+          for (let d = 0; d < D; d++) poolA[(b * P + k) * D + d] = cand[(b * K + k) * D + d];
+        }
+        for (let k = 0; k < carried; k++) {
+          poolQ[b * P + K + k] = eliteQ[b * carried + k];
+          for (let d = 0; d < D; d++) poolA[(b * P + K + k) * D + d] = eliteA[(b * carried + k) * D + d];
+        }
+        const order = Array.from({ length: P }, (_, k) => k).sort((x, y) =>
+          poolQ[b * P + y] - poolQ[b * P + x]
+        );
+        for (let e = 0; e < E; e++) {
+          nextQ[b * E + e] = poolQ[b * P + order[e]];
+          for (let d = 0; d < D; d++) nextA[(b * E + e) * D + d] = poolA[(b * P + order[e]) * D + d];
+        }
+        for (let d = 0; d < D; d++) {
+          let mean = 0;
+          for (let e = 0; e < E; e++) mean += nextA[(b * E + e) * D + d];
+          mean /= E;
+          let v = 0;
+          for (let e = 0; e < E; e++) v += (nextA[(b * E + e) * D + d] - mean) ** 2;
+          mu[b * D + d] = mean;
+          sigma[b * D + d] = Math.sqrt(v / E);
+        }
+      }
+      eliteA = nextA, eliteQ = nextQ;
+    }
+  }
+  if (kind === "cem") keepBest(eliteA, eliteQ, E);
+  else keepBest(cand, q, K);
+  return { actions: best, q: bestQ };
+}
