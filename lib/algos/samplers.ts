@@ -24,7 +24,7 @@ export interface SamplerRandom {
   uniformRange(lo: number, hi: number): number;
 }
 
-/** Q1 of every candidate: `actions [B, K, actDim]` → `q [B, K]`. */
+/** Q1 of every candidate, k-major as the critic takes them: `actions [K, B, actDim]` → `q [K, B]`. */
 export type CandidateQ = (actions: Float32Array, numCandidates: number) => Float32Array;
 
 /** The samplers. */
@@ -76,13 +76,14 @@ export function sampleActions(
   const { batch: B, actDim: D } = shape;
   const clamp = (x: number) => (x < lo ? lo : x > hi ? hi : x);
   const best = new Float32Array(B * D), bestQ = new Float32Array(B).fill(-Infinity);
+  // candidates are k-major: candidate k of state b is row k·B + b
   const keepBest = (cand: Float32Array, q: Float32Array, k: number) => {
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < k; j++) {
-        const v = q[b * k + j];
+    for (let j = 0; j < k; j++) {
+      for (let b = 0; b < B; b++) {
+        const v = q[j * B + b];
         if (v > bestQ[b]) {
           bestQ[b] = v;
-          for (let d = 0; d < D; d++) best[b * D + d] = cand[(b * k + j) * D + d];
+          for (let d = 0; d < D; d++) best[b * D + d] = cand[(j * B + b) * D + d];
         }
       }
     }
@@ -98,14 +99,15 @@ export function sampleActions(
   const beta = options.beta ?? 1;
   const E = Math.min(options.elites ?? 5, K);
   let cand = new Float32Array(B * K * D), q: Float32Array = new Float32Array(B * K);
-  // CEM carries its elites into the next population
+  // CEM carries its elites (k-major too) into the next population
   let eliteA = new Float32Array(0), eliteQ = new Float32Array(0);
+  const w = new Float64Array(K);
   for (let it = 0; it < J; it++) {
     cand = new Float32Array(B * K * D);
     for (let b = 0; b < B; b++) {
       for (let k = 0; k < K; k++) {
         for (let d = 0; d < D; d++) {
-          cand[(b * K + k) * D + d] = clamp(mu[b * D + d] + sigma[b * D + d] * rng.normal());
+          cand[(k * B + b) * D + d] = clamp(mu[b * D + d] + sigma[b * D + d] * rng.normal());
         }
       }
     }
@@ -113,47 +115,39 @@ export function sampleActions(
     if (kind === "softmax") {
       for (let b = 0; b < B; b++) {
         let m = -Infinity;
-        for (let k = 0; k < K; k++) m = Math.max(m, beta * q[b * K + k]);
+        for (let k = 0; k < K; k++) m = Math.max(m, beta * q[k * B + b]);
         let z = 0;
-        const w = new Float64Array(K);
-        for (let k = 0; k < K; k++) z += w[k] = Math.exp(beta * q[b * K + k] - m);
+        for (let k = 0; k < K; k++) z += w[k] = Math.exp(beta * q[k * B + b] - m);
         for (let d = 0; d < D; d++) {
           let mean = 0;
-          for (let k = 0; k < K; k++) mean += (w[k] / z) * cand[(b * K + k) * D + d];
+          for (let k = 0; k < K; k++) mean += (w[k] / z) * cand[(k * B + b) * D + d];
           let v = 0;
-          for (let k = 0; k < K; k++) v += (cand[(b * K + k) * D + d] - mean) ** 2;
+          for (let k = 0; k < K; k++) v += (cand[(k * B + b) * D + d] - mean) ** 2;
           mu[b * D + d] = mean;
           sigma[b * D + d] = Math.sqrt(v / K);
         }
       }
     } else {
       // pool = this population plus the carried elites; keep the top E by Q
-      const P = K + eliteQ.length / B;
-      const poolA = new Float32Array(B * P * D), poolQ = new Float32Array(B * P);
-      const carried = P - K;
+      const carried = eliteQ.length / B, P = K + carried;
       const nextA = new Float32Array(B * E * D), nextQ = new Float32Array(B * E);
+      const poolQ = (j: number, b: number) => (j < K ? q[j * B + b] : eliteQ[(j - K) * B + b]);
+      const poolA = (j: number, b: number, d: number) =>
+        j < K ? cand[(j * B + b) * D + d] : eliteA[((j - K) * B + b) * D + d];
+      const order = new Array<number>(P);
       for (let b = 0; b < B; b++) {
-        for (let k = 0; k < K; k++) {
-          poolQ[b * P + k] = q[b * K + k];
-          for (let d = 0; d < D; d++) poolA[(b * P + k) * D + d] = cand[(b * K + k) * D + d];
-        }
-        for (let k = 0; k < carried; k++) {
-          poolQ[b * P + K + k] = eliteQ[b * carried + k];
-          for (let d = 0; d < D; d++) poolA[(b * P + K + k) * D + d] = eliteA[(b * carried + k) * D + d];
-        }
-        const order = Array.from({ length: P }, (_, k) => k).sort((x, y) =>
-          poolQ[b * P + y] - poolQ[b * P + x]
-        );
+        for (let j = 0; j < P; j++) order[j] = j;
+        order.sort((x, y) => poolQ(y, b) - poolQ(x, b));
         for (let e = 0; e < E; e++) {
-          nextQ[b * E + e] = poolQ[b * P + order[e]];
-          for (let d = 0; d < D; d++) nextA[(b * E + e) * D + d] = poolA[(b * P + order[e]) * D + d];
+          nextQ[e * B + b] = poolQ(order[e], b);
+          for (let d = 0; d < D; d++) nextA[(e * B + b) * D + d] = poolA(order[e], b, d);
         }
         for (let d = 0; d < D; d++) {
           let mean = 0;
-          for (let e = 0; e < E; e++) mean += nextA[(b * E + e) * D + d];
+          for (let e = 0; e < E; e++) mean += nextA[(e * B + b) * D + d];
           mean /= E;
           let v = 0;
-          for (let e = 0; e < E; e++) v += (nextA[(b * E + e) * D + d] - mean) ** 2;
+          for (let e = 0; e < E; e++) v += (nextA[(e * B + b) * D + d] - mean) ** 2;
           mu[b * D + d] = mean;
           sigma[b * D + d] = Math.sqrt(v / E);
         }

@@ -47,3 +47,27 @@ export function gotoLandmarkPolicy(task: ParticleTask): JointPolicy {
     },
   };
 }
+
+/** Options of {@link noisyPolicy}. */
+export interface NoiseOptions {
+  /** Standard deviation of Gaussian noise added to every action. Default 0.1. */
+  sigma?: number;
+  /** Probability of replacing an action component by a uniform random one. Default 0. */
+  epsilon?: number;
+}
+
+/** `base` with exploration noise, clipped to [−1, 1]: how behaviour data gets its diversity. */
+export function noisyPolicy(base: JointPolicy, rng: Rng, options: NoiseOptions = {}): JointPolicy {
+  const sigma = options.sigma ?? 0.1, eps = options.epsilon ?? 0;
+  return {
+    act(obs, out): void {
+      base.act(obs, out);
+      for (const a of out) {
+        for (let i = 0; i < a.length; i++) {
+          const v = rng.uniform() < eps ? rng.uniformRange(-1, 1) : a[i] + sigma * rng.normal();
+          a[i] = v > 1 ? 1 : v < -1 ? -1 : v;
+        }
+      }
+    },
+  };
+}

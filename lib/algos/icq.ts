@@ -1,0 +1,88 @@
+/**
+ * MA-ICQ: implicit constraint Q-learning (Yang et al. 2021) per agent, adapted to continuous actions as
+ * the ICQ authors' continuous-control code does. Only dataset actions are evaluated:
+ *
+ * - critic: `y = r + γ (1 − done) · Q̄_1(o', a'_D) · w`, `w = clip(B/α · softmax_batch(Q̄_1(o', a'_D) / β), 0, 1)`,
+ *   where a'_D is the dataset's next action (rows ending an episode are not sampled); loss
+ *   `Σ_j MSE(Q_j(o, a), y)` (ICQ trains one head; the kit trains both towards the same target);
+ * - actor: advantage-weighted regression on dataset actions, `A = r + γ (1 − done) Q_1(o', a'_D) − Q_1(o, a)`,
+ *   `w = B · softmax_batch(A / β)`, loss `mean_b w_b ‖π(o_b) − a_b‖²` (a deterministic actor's
+ *   −log π(a|o) up to a constant), plus the base's 10⁻³ action penalty.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  ActorCritic,
+  type ActorCriticOptions,
+  type AgentSpec,
+  type AgentTensors,
+  lossGrads,
+  mse,
+} from "./actor_critic.ts";
+import type { OfflineAlgorithm } from "./types.ts";
+
+/** Options of MA-ICQ. */
+export interface IcqOptions {
+  /** β, the softmax temperature of critic and actor weights. Default 100 (the ICQ code's default). */
+  icqBeta?: number;
+  /** α of the critic weight `B/α · softmax`. Default 1. */
+  icqAlpha?: number;
+}
+
+/** `B · softmax(x / β)` over the batch (rows). */
+function batchSoftmaxWeights(x: tf.Tensor, beta: number): tf.Tensor {
+  return tf.mul(x.shape[0]!, tf.softmax(tf.div(x.reshape([1, -1]), beta)).reshape(x.shape));
+}
+
+/** Builds MA-ICQ. */
+export function icq(spec: AgentSpec, options: ActorCriticOptions & IcqOptions = {}): OfflineAlgorithm {
+  const ac = new ActorCritic(spec, options);
+  const beta = options.icqBeta ?? 100, alpha = options.icqAlpha ?? 1;
+  const nextJointAct = (k: number, ts: AgentTensors[]) =>
+    ac.centralized ? tf.concat(ts.map((t) => t.nextAct!), 1) : ts[k].nextAct!;
+  return {
+    name: "icq",
+    jointSampling: ac.centralized,
+    needsNextActions: true,
+    update: (round) =>
+      ac.round(round, (k, ts) => {
+        const ag = ac.agents[k], t = ts[k];
+        const nextObs = ac.criticObs(k, ts, true);
+        // critic: the softmax-weighted dataset-action target
+        const qNext = ag.criticTarget.q1(nextObs, nextJointAct(k, ts), {
+          training: true,
+          updateStats: false,
+        });
+        const w = tf.clipByValue(tf.div(batchSoftmaxWeights(qNext, beta), alpha), 0, 1);
+        const y = ac.bootstrap(t, tf.mul(qNext, w));
+        const data = ac.criticForward(k, ts, t.act);
+        const { value: criticLoss, grads: [d1, d2] } = lossGrads(
+          [data.q1, data.q2!],
+          (Q1, Q2) => tf.add(mse(Q1, y), mse(Q2, y)) as tf.Scalar,
+        );
+        ac.criticStep(k, [[data.trace, d1, d2]]);
+        // actor: advantage-weighted regression with the updated critic
+        const q = ag.critic.q1(nextObs, nextJointAct(k, ts), { training: true, updateStats: false });
+        const qData = ag.critic.q1(ac.criticObs(k, ts), ac.criticAct(k, ts, t.act), {
+          training: true,
+          updateStats: false,
+        });
+        const adv = tf.sub(ac.bootstrap(t, q), qData);
+        const wPi = batchSoftmaxWeights(adv, beta);
+        let actorLoss = 0;
+        for (let u = 0; u < ac.options.actorUpdates; u++) {
+          actorLoss = ac.actorStepWithoutCritic(k, ts, (pi) =>
+            tf.add(
+              tf.mean(tf.mul(wPi.reshape([-1]), tf.sum(tf.squaredDifference(pi, t.act), 1))),
+              ac.actionPenalty(pi),
+            ) as tf.Scalar);
+        }
+        return { criticLoss, actorLoss, qMean: tf.mean(data.q1).dataSync()[0] };
+      }),
+    policy: () => ac.policy(),
+    save: () => ac.save(),
+    load: (s) => ac.load(s),
+    dispose: () => ac.dispose(),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Offline multi-agent algorithms on decentralized (ITD3) or centralized (MATD3) critics: MA-ICQ,
+ * MA-TD3+BC, MA-CQL and OMAR with its samplers, the per-task presets, and the offline training loop.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, makeAlgorithm, trainOffline } from "@omar-kit/omar/algos";
+ * await initBackend();
+ * const algo = makeAlgorithm("omar", { obsDims: [18, 18, 18], actDim: 2 }, {
+ *   context: { task: "cooperative_navigation", quality: "medium" },
+ * });
+ * // const result = await trainOffline(algo, { dataset, task }, { rounds: 2000 });
+ * ```
+ *
+ * @module
+ */
+export type { AlgorithmState, OfflineAlgorithm, RoundBatches } from "./types.ts";
+export type { ActorCriticOptions, AgentSpec } from "./actor_critic.ts";
+export { itd3 } from "./itd3.ts";
+export { cql, type CqlOptions } from "./cql.ts";
+export { td3bc, type Td3BcOptions } from "./td3_bc.ts";
+export { icq, type IcqOptions } from "./icq.ts";
+export { omar, type OmarOptions } from "./omar.ts";
+export * from "./samplers.ts";
+export * from "./presets.ts";
+export * from "./registry.ts";
+export * from "./train.ts";
+export { type BackendName, initBackend } from "../nn/backend.ts";

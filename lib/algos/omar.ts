@@ -1,0 +1,94 @@
+/**
+ * OMAR (Algorithm 1): the MA-CQL critic, and the rectified actor loss (Eq. 2 as the code computes it)
+ * `τ · MSE(π(o), â) − (1 − τ) · mean Q_1(o, π(o)) + 10⁻³ mean π(o)²`, where â is the zeroth-order
+ * sampler's best action, kept only when it beats π(o) under Q_1 (line 12), and not differentiated.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  ActorCritic,
+  type ActorCriticOptions,
+  type AgentSpec,
+  type AgentTensors,
+  mse,
+} from "./actor_critic.ts";
+import { cqlCriticStep, type CqlOptions, resolveCql } from "./cql.ts";
+import { sampleActions, type SamplerOptions } from "./samplers.ts";
+import type { OfflineAlgorithm } from "./types.ts";
+
+/** Options of OMAR. */
+export interface OmarOptions {
+  /** τ, the weight of the rectification term. Default 0.5 (use `coefficients(task, quality).tau`). */
+  tau?: number;
+  /** The zeroth-order sampler: `softmax` (OMAR), `cem` or `random`, with J, K, μ0, σ0. */
+  sampler?: SamplerOptions;
+}
+
+/** â for learner k's batch: the sampler's best action where it beats π(o) under Q1, else π(o). */
+function rectifiedTargets(
+  ac: ActorCritic,
+  k: number,
+  ts: AgentTensors[],
+  sampler: SamplerOptions,
+): { best: Float32Array; bestQ: Float32Array } {
+  const critic = ac.agents[k].critic;
+  const B = ts[k].obs.shape[0], d = ac.spec.actDim;
+  const obs = ac.criticObs(k, ts);
+  const q1 = (cand: Float32Array, K: number) =>
+    tf.tidy(() =>
+      critic.q1(obs, ac.criticAct(k, ts, tf.tensor3d(cand, [K, B, d])), {
+        training: true,
+        updateStats: false,
+      })
+        .dataSync() as Float32Array
+    );
+  const { actions, q } = sampleActions(q1, { batch: B, actDim: d }, ac.rng, sampler);
+  return { best: actions, bestQ: q };
+}
+
+/** Builds OMAR. */
+export function omar(
+  spec: AgentSpec,
+  options: ActorCriticOptions & CqlOptions & OmarOptions = {},
+): OfflineAlgorithm {
+  const ac = new ActorCritic(spec, options);
+  const cqlOpts = resolveCql(options);
+  const tau = options.tau ?? 0.5;
+  const sampler = options.sampler ?? {};
+  return {
+    name: "omar",
+    jointSampling: ac.centralized,
+    needsNextActions: false,
+    update: (round) =>
+      ac.round(round, (k, ts) => {
+        const critic = cqlCriticStep(ac, k, ts, cqlOpts);
+        let actorLoss = 0, rectified = 0;
+        for (let u = 0; u < ac.options.actorUpdates; u++) {
+          const { best, bestQ } = rectifiedTargets(ac, k, ts, sampler);
+          actorLoss = ac.actorStep(k, ts, (pi, q1) => {
+            // line 12: â = argmax over {sampled best, π(o)} of Q1 — constants, not differentiated
+            const piQ = q1.dataSync(), piV = pi.dataSync(), d = ac.spec.actDim;
+            const hat = new Float32Array(best.length);
+            rectified = 0;
+            for (let b = 0; b < bestQ.length; b++) {
+              const useSample = bestQ[b] > piQ[b];
+              rectified += useSample ? 1 / bestQ.length : 0;
+              for (let c = 0; c < d; c++) hat[b * d + c] = useSample ? best[b * d + c] : piV[b * d + c];
+            }
+            const aHat = tf.tensor2d(hat, pi.shape as [number, number]);
+            return tf.addN([
+              tf.mul(tau, mse(pi, aHat)),
+              tf.mul(-(1 - tau), tf.mean(q1)),
+              ac.actionPenalty(pi),
+            ]) as tf.Scalar;
+          }).value;
+        }
+        return { ...critic, actorLoss, rectifiedFraction: rectified };
+      }),
+    policy: () => ac.policy(),
+    save: () => ac.save(),
+    load: (s) => ac.load(s),
+    dispose: () => ac.dispose(),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Algorithms by name, with the presets applied: `makeAlgorithm("omar", spec, {task, quality})` gives
+ * OMAR with the code's τ and α for that task and dataset (preset `official`) or the paper's (`paper`).
+ *
+ * @module
+ */
+import { checkName } from "../util/errors.ts";
+import type { ActorCriticOptions, AgentSpec } from "./actor_critic.ts";
+import { cql, type CqlOptions } from "./cql.ts";
+import { icq, type IcqOptions } from "./icq.ts";
+import { itd3 } from "./itd3.ts";
+import { omar, type OmarOptions } from "./omar.ts";
+import { coefficients, discount, type Preset } from "./presets.ts";
+import { td3bc, type Td3BcOptions } from "./td3_bc.ts";
+import type { OfflineAlgorithm } from "./types.ts";
+
+/** Algorithm names. */
+export const ALGORITHMS = ["itd3", "cql", "td3bc", "icq", "omar"] as const;
+
+/** An algorithm name. */
+export type AlgorithmName = typeof ALGORITHMS[number];
+
+/** Every option of every algorithm (each reads its own). */
+export type AlgorithmOptions = ActorCriticOptions & CqlOptions & Td3BcOptions & IcqOptions & OmarOptions;
+
+/** Where the preset's coefficients come from. */
+export interface PresetContext {
+  /** Task id (selects the row of the code's coefficient table). */
+  task: string;
+  /** Dataset quality (selects the column). */
+  quality: string;
+  /** `official` (default) or `paper`. */
+  preset?: Preset;
+}
+
+/**
+ * Builds algorithm `name`: the preset's γ, τ and α for `context`, overridden by anything in `options`.
+ */
+export function makeAlgorithm(
+  name: string,
+  spec: AgentSpec,
+  options: AlgorithmOptions & { context?: PresetContext } = {},
+): OfflineAlgorithm {
+  const algo = checkName("algorithm", name, ALGORITHMS);
+  const { context, ...rest } = options;
+  const preset = context?.preset ?? "official";
+  const coef = context ? coefficients(context.task, context.quality, preset) : null;
+  const o: AlgorithmOptions = {
+    gamma: discount(preset),
+    ...(coef ? { tau: coef.tau, cqlAlpha: coef.cqlAlpha } : {}),
+    ...rest,
+  };
+  switch (algo) {
+    case "itd3":
+      return itd3(spec, o);
+    case "cql":
+      return cql(spec, o);
+    case "td3bc":
+      return td3bc(spec, o);
+    case "icq":
+      return icq(spec, o);
+    case "omar":
+      return omar(spec, o);
+  }
+}

@@ -1,0 +1,310 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertEquals } from "./assert.ts";
+import { initBackend } from "../lib/nn/backend.ts";
+import { makeAlgorithm } from "../lib/algos/registry.ts";
+import { sampleActions } from "../lib/algos/samplers.ts";
+import type { OfflineAlgorithm, RoundBatches } from "../lib/algos/types.ts";
+import type { Batch } from "../lib/data/sampler.ts";
+import { Rng } from "../lib/util/rng.ts";
+
+await initBackend("wasm");
+
+// ---- an independent float64 forward pass from saved weights ([in, out] layout) ----
+type Rows = number[][];
+type Net = { params: Record<string, { shape: number[]; data: Float32Array }> };
+
+function batchNorm(x: Rows, w: Float32Array, b: Float32Array): Rows {
+  const n = x.length, d = x[0].length;
+  const mean = Array.from({ length: d }, (_, j) => x.reduce((s, r) => s + r[j], 0) / n);
+  const v = Array.from({ length: d }, (_, j) => x.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / n);
+  return x.map((r) => r.map((xj, j) => ((xj - mean[j]) / Math.sqrt(v[j] + 1e-5)) * w[j] + b[j]));
+}
+
+function dense(
+  x: Rows,
+  p: { shape: number[]; data: Float32Array },
+  bias: Float32Array,
+  act: "relu" | "tanh" | "none",
+) {
+  const [nIn, nOut] = p.shape;
+  return x.map((r) =>
+    Array.from({ length: nOut }, (_, o) => {
+      let s = bias[o];
+      for (let i = 0; i < nIn; i++) s += r[i] * p.data[i * nOut + o];
+      return act === "relu" ? Math.max(0, s) : act === "tanh" ? Math.tanh(s) : s;
+    })
+  );
+}
+
+function mlp(net: Net, prefix: string, x: Rows, layers: number, out: "tanh" | "none"): Rows {
+  let h = x;
+  for (let l = 0; l < layers; l++) {
+    h = dense(
+      h,
+      net.params[`${prefix}${l}.weight`],
+      net.params[`${prefix}${l}.bias`].data,
+      l + 1 < layers ? "relu" : out,
+    );
+  }
+  return h;
+}
+
+const actorFwd = (net: Net, obs: Rows) =>
+  mlp(
+    net,
+    "layers.",
+    batchNorm(obs, net.params["norm.weight"].data, net.params["norm.bias"].data),
+    3,
+    "tanh",
+  );
+
+/** Q1 and Q2 on rows of [obs, act], train-mode BatchNorm over these rows. */
+function criticFwd(net: Net, obs: Rows, act: Rows): [number[], number[]] {
+  const x = batchNorm(
+    obs.map((o, i) => [...o, ...act[i]]),
+    net.params["norm.weight"].data,
+    net.params["norm.bias"].data,
+  );
+  return [mlp(net, "q1.", x, 3, "none").map((r) => r[0]), mlp(net, "q2.", x, 3, "none").map((r) => r[0])];
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const rowsOf = (a: Float32Array, d: number) =>
+  Array.from({ length: a.length / d }, (_, i) => Array.from(a.subarray(i * d, (i + 1) * d)));
+const lse = (xs: number[]) => {
+  const m = Math.max(...xs);
+  return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
+};
+
+// ---- a tiny problem: 2 learners, obs 3, act 2, hidden [4, 4], B = 6 ----
+const OBS = 3, ACT = 2, B = 6, GAMMA = 0.95;
+const spec = { obsDims: [OBS, OBS], actDim: ACT };
+
+function tinyRound(seed: number, withNext = false): RoundBatches {
+  const r = Rng.fromSeed(seed, "tiny");
+  const batch = (): Batch => {
+    const obs = new Float32Array(B * OBS), nextObs = new Float32Array(B * OBS);
+    const actions = new Float32Array(B * ACT), rewards = new Float32Array(B);
+    r.fillUniform(obs, -1, 1),
+      r.fillUniform(nextObs, -1, 1),
+      r.fillUniform(actions, -1, 1),
+      r.fillUniform(rewards, -2, 5);
+    return {
+      obs,
+      actions,
+      rewards,
+      nextObs,
+      terminals: new Float32Array(B),
+      size: B,
+      obsDim: OBS,
+      actDim: ACT,
+    };
+  };
+  const batches = [batch(), batch()];
+  const nextActions = withNext
+    ? batches.map(() => {
+      const a = new Float32Array(B * ACT);
+      r.fillUniform(a, -1, 1);
+      return a;
+    })
+    : null;
+  return { batches, nextActions };
+}
+
+function agentNets(state: Record<string, unknown>, k: number) {
+  return (state.agents as Record<string, Net>[])[k];
+}
+
+const close = (a: number, b: number, what: string) =>
+  assert(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)), `${what}: kit ${a}, by hand ${b}`);
+
+/** TD target of learner k by hand (decentralized). */
+function tdTargetByHand(s0: Record<string, unknown>, k: number, b: Batch): number[] {
+  const nets = agentNets(s0, k);
+  const o2 = rowsOf(b.nextObs, OBS);
+  const [t1, t2] = criticFwd(nets.criticTarget, o2, actorFwd(nets.actorTarget, o2));
+  return t1.map((q, i) => b.rewards[i] + GAMMA * Math.min(q, t2[i]));
+}
+
+function runOnce(name: string, options: Record<string, unknown>, round: RoundBatches, agentSpec = spec) {
+  const algo = makeAlgorithm(name, agentSpec, { hidden: [4, 4], gamma: GAMMA, ...options });
+  const s0 = structuredClone(algo.save());
+  const metrics = algo.update(round);
+  const s1 = algo.save();
+  algo.dispose();
+  return { s0, s1, metrics };
+}
+
+Deno.test("ITD3: critic and actor losses equal the hand computation (two learners)", () => {
+  const round = tinyRound(1);
+  const { s0, s1, metrics } = runOnce("itd3", {}, round);
+  let critic = 0, actor = 0;
+  round.batches.forEach((b, k) => {
+    const y = tdTargetByHand(s0, k, b);
+    const [q1, q2] = criticFwd(agentNets(s0, k).critic, rowsOf(b.obs, OBS), rowsOf(b.actions, ACT));
+    critic += mean(q1.map((q, i) => (q - y[i]) ** 2)) + mean(q2.map((q, i) => (q - y[i]) ** 2));
+    const pi = actorFwd(agentNets(s0, k).actor, rowsOf(b.obs, OBS));
+    const [qpi] = criticFwd(agentNets(s1, k).critic, rowsOf(b.obs, OBS), pi);
+    actor += -mean(qpi) + 1e-3 * mean(pi.flat().map((x) => x * x));
+  });
+  close(metrics.criticLoss, critic / 2, "critic loss");
+  close(metrics.actorLoss, actor / 2, "actor loss");
+});
+
+Deno.test("MA-CQL: the regulariser over 10 uniform actions with the log-density correction, by hand", () => {
+  const round = tinyRound(2);
+  const alpha = 0.7;
+  const { s0, metrics } = runOnce("cql", { cqlAlpha: alpha }, round);
+  const draws = Rng.fromSeed(0, "algorithm"); // the algorithm's own stream: agent 0's K·B·d draws, then agent 1's
+  let critic = 0, cqlSum = 0;
+  const K = 10;
+  round.batches.forEach((b, k) => {
+    const nets = agentNets(s0, k);
+    const y = tdTargetByHand(s0, k, b);
+    const obs = rowsOf(b.obs, OBS);
+    const [q1, q2] = criticFwd(nets.critic, obs, rowsOf(b.actions, ACT));
+    const cand = new Float32Array(K * B * ACT);
+    draws.fillUniform(cand, -1, 1);
+    // candidates are k-major: candidate j of state i is row j·B + i; one BatchNorm over all K·B rows
+    const [c1, c2] = criticFwd(
+      nets.critic,
+      Array.from({ length: K * B }, (_, r) => obs[r % B]),
+      rowsOf(cand, ACT),
+    );
+    const logDensity = Math.log(0.5 ** ACT);
+    const lseOf = (c: number[], i: number) =>
+      lse(Array.from({ length: K }, (_, j) => c[j * B + i] - logDensity));
+    const cql = mean(q1.map((q, i) => lseOf(c1, i) - q)) + mean(q2.map((q, i) => lseOf(c2, i) - q));
+    cqlSum += cql;
+    critic += mean(q1.map((q, i) => (q - y[i]) ** 2)) + mean(q2.map((q, i) => (q - y[i]) ** 2)) + alpha * cql;
+  });
+  close(metrics.cqlTerm, cqlSum / 2, "cql term");
+  close(metrics.criticLoss, critic / 2, "critic loss");
+});
+
+Deno.test("MA-TD3+BC: λ = 2.5 / mean|Q| and the behaviour-cloning term, by hand", () => {
+  const round = tinyRound(3);
+  const { s0, s1, metrics } = runOnce("td3bc", {}, round);
+  let actor = 0;
+  round.batches.forEach((b, k) => {
+    const pi = actorFwd(agentNets(s0, k).actor, rowsOf(b.obs, OBS));
+    const [q] = criticFwd(agentNets(s1, k).critic, rowsOf(b.obs, OBS), pi);
+    const lambda = 2.5 / mean(q.map(Math.abs));
+    const bc = mean(pi.flat().map((x, i) => (x - b.actions[i]) ** 2));
+    actor += -lambda * mean(q) + bc + 1e-3 * mean(pi.flat().map((x) => x * x));
+  });
+  close(metrics.actorLoss, actor / 2, "actor loss");
+});
+
+Deno.test("MA-ICQ: the softmax-weighted dataset-next-action target, by hand", () => {
+  const round = tinyRound(4, true);
+  const beta = 3;
+  const { s0, metrics } = runOnce("icq", { icqBeta: beta }, round);
+  let critic = 0;
+  round.batches.forEach((b, k) => {
+    const nets = agentNets(s0, k);
+    const [qn] = criticFwd(nets.criticTarget, rowsOf(b.nextObs, OBS), rowsOf(round.nextActions![k], ACT));
+    const z = qn.reduce((s, q) => s + Math.exp(q / beta), 0);
+    const w = qn.map((q) => Math.min(1, Math.max(0, (B * Math.exp(q / beta)) / z)));
+    const y = qn.map((q, i) => b.rewards[i] + GAMMA * q * w[i]);
+    const [q1, q2] = criticFwd(nets.critic, rowsOf(b.obs, OBS), rowsOf(b.actions, ACT));
+    critic += mean(q1.map((q, i) => (q - y[i]) ** 2)) + mean(q2.map((q, i) => (q - y[i]) ** 2));
+  });
+  close(metrics.criticLoss, critic / 2, "critic loss");
+});
+
+Deno.test("OMAR: τ = 0 is MA-CQL's actor; τ = 1 imitates â = argmax{sampled best, π(o)} by hand", () => {
+  const round = tinyRound(5);
+  // one learner: with two, OMAR's sampler draws before learner 1's CQL draws and the critics' inputs differ
+  const single = { batches: round.batches.slice(0, 1), nextActions: null };
+  const c = runOnce("cql", { cqlAlpha: 1 }, single, { obsDims: [OBS], actDim: ACT }).metrics;
+  const o0 = runOnce("omar", { cqlAlpha: 1, tau: 0 }, single, { obsDims: [OBS], actDim: ACT }).metrics;
+  close(o0.criticLoss, c.criticLoss, "same critic");
+  close(o0.actorLoss, c.actorLoss, "same actor loss at τ = 0");
+  const { s0, s1, metrics } = runOnce("omar", { cqlAlpha: 1, tau: 1 }, round);
+  // the algorithm's stream: agent 0's CQL draws, agent 0's sampler, agent 1's CQL draws, agent 1's sampler
+  const draws = Rng.fromSeed(0, "algorithm");
+  let actor = 0;
+  round.batches.forEach((b, k) => {
+    draws.fillUniform(new Float32Array(10 * B * ACT), -1, 1);
+    const obs = rowsOf(b.obs, OBS);
+    const critic = agentNets(s1, k).critic;
+    const q1 = (cand: Float32Array, K: number) =>
+      Float32Array.from(
+        criticFwd(critic, Array.from({ length: K * B }, (_, r) => obs[r % B]), rowsOf(cand, ACT))[0],
+      );
+    const { actions, q } = sampleActions(q1, { batch: B, actDim: ACT }, draws);
+    const pi = actorFwd(agentNets(s0, k).actor, obs);
+    const [qpi] = criticFwd(critic, obs, pi);
+    const hat = pi.map((p, i) => (q[i] > qpi[i] ? Array.from(actions.subarray(i * ACT, (i + 1) * ACT)) : p));
+    actor += mean(pi.flat().map((x, i) => (x - hat.flat()[i]) ** 2)) +
+      1e-3 * mean(pi.flat().map((x) => x * x));
+  });
+  close(metrics.actorLoss, actor / 2, "rectified actor loss");
+  assert(metrics.rectifiedFraction >= 0 && metrics.rectifiedFraction <= 1);
+});
+
+Deno.test("MATD3 (centralized critics): Q_i sees every learner; the actor swaps in its own π(o)", () => {
+  const round = tinyRound(6);
+  const { s0, s1, metrics } = runOnce("itd3", { critic: "centralized" }, round);
+  const [b0, b1] = round.batches;
+  const jointObs = (next: boolean) =>
+    rowsOf(next ? b0.nextObs : b0.obs, OBS).map((
+      r,
+      i,
+    ) => [...r, ...rowsOf(next ? b1.nextObs : b1.obs, OBS)[i]]);
+  let critic = 0, actor = 0;
+  [b0, b1].forEach((b, k) => {
+    const nets = agentNets(s0, k);
+    const nextActs = [b0, b1].map((bj, j) => actorFwd(agentNets(s0, j).actorTarget, rowsOf(bj.nextObs, OBS)));
+    const [t1, t2] = criticFwd(
+      nets.criticTarget,
+      jointObs(true),
+      nextActs[0].map((r, i) => [...r, ...nextActs[1][i]]),
+    );
+    const y = t1.map((q, i) => b.rewards[i] + GAMMA * Math.min(q, t2[i]));
+    const acts = rowsOf(b0.actions, ACT).map((r, i) => [...r, ...rowsOf(b1.actions, ACT)[i]]);
+    const [q1, q2] = criticFwd(nets.critic, jointObs(false), acts);
+    critic += mean(q1.map((q, i) => (q - y[i]) ** 2)) + mean(q2.map((q, i) => (q - y[i]) ** 2));
+    const pi = actorFwd(nets.actor, rowsOf(b.obs, OBS));
+    const withPi = acts.map((
+      r,
+      i,
+    ) => (k === 0 ? [...pi[i], ...r.slice(ACT)] : [...r.slice(0, ACT), ...pi[i]]));
+    const [qpi] = criticFwd(agentNets(s1, k).critic, jointObs(false), withPi);
+    actor += -mean(qpi) + 1e-3 * mean(pi.flat().map((x) => x * x));
+  });
+  close(metrics.criticLoss, critic / 2, "critic loss");
+  close(metrics.actorLoss, actor / 2, "actor loss");
+});
+
+Deno.test("no tensor leaks: numTensors is stable over 100 updates of every algorithm", () => {
+  const round = tinyRound(7, true);
+  for (
+    const [name, critic] of [
+      ["itd3", "decentralized"],
+      ["cql", "decentralized"],
+      ["td3bc", "decentralized"],
+      ["icq", "decentralized"],
+      ["omar", "decentralized"],
+      ["omar", "centralized"],
+      ["icq", "centralized"],
+    ] as const
+  ) {
+    const algo: OfflineAlgorithm = makeAlgorithm(name, spec, { hidden: [8, 8], critic });
+    algo.update(round);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) algo.update(round);
+    assertEquals(tf.memory().numTensors, before, `${name}/${critic}`);
+    algo.dispose();
+  }
+});
+
+Deno.test("unknown algorithm names list the valid ones", () => {
+  try {
+    makeAlgorithm("bcq", spec);
+    throw new Error("no error");
+  } catch (e) {
+    assert((e as Error).message.includes("itd3, cql, td3bc, icq, omar"), (e as Error).message);
+  }
+});
