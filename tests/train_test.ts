@@ -1,0 +1,132 @@
+import { assert, assertEquals } from "./assert.ts";
+import { skipReference } from "./reference.ts";
+import { join } from "node:path";
+import { initBackend } from "../lib/nn/backend.ts";
+import { ALGORITHMS, makeAlgorithm } from "../lib/algos/registry.ts";
+import { trainOffline } from "../lib/algos/train.ts";
+import { collectDataset } from "../lib/behaviour/collect.ts";
+import { gotoLandmarkPolicy, loadPrey, makeTask, noisyPolicy, uniformRandomPolicy } from "../lib/envs/mod.ts";
+import type { ParticleTask } from "../lib/envs/task.ts";
+import { evaluate } from "../lib/eval/rollout.ts";
+import { Rng } from "../lib/util/rng.ts";
+
+await initBackend("wasm");
+
+const META = {
+  quality: "test",
+  seed: 0,
+  preySource: null,
+  behaviourPolicy: "noisy-goto",
+  referenceScores: null,
+  kitVersion: "test",
+};
+const specOf = (task: ParticleTask) => ({
+  obsDims: task.learners.map((i) => task.obsDims[i]),
+  actDim: task.actDim,
+});
+
+// A poor behaviour policy on 1-agent Spread: the goto rule drowned in noise (σ 1.5, 70% random components).
+const spread = makeTask("spread_1d_n1");
+const behaviour = (seed: number) =>
+  noisyPolicy(gotoLandmarkPolicy(spread), Rng.fromSeed(seed, "noise"), { sigma: 1.5, epsilon: 0.7 });
+const spreadData = collectDataset(spread, behaviour(1), { samples: 10000, seed: 0, meta: META });
+const behaviourScore = evaluate(spread, behaviour(2), { episodes: 200, seed: 100 }).mean;
+
+for (const name of ["itd3", "cql", "omar"]) {
+  Deno.test(`${name} learns: 200 rounds on a poor 1-agent Spread dataset beat the behaviour policy`, async () => {
+    const algo = makeAlgorithm(name, specOf(spread), {
+      context: { task: spread.name, quality: "medium-replay" },
+    });
+    const r = await trainOffline(algo, { dataset: spreadData, task: spread }, {
+      rounds: 200,
+      batchSize: 256,
+      evalEvery: 100,
+      evalEpisodes: 50,
+    });
+    algo.dispose();
+    assert(r.final.score > behaviourScore + 50, `${name}: ${r.final.score} vs behaviour ${behaviourScore}`);
+  });
+}
+
+Deno.test("save → stop → load → continue equals an uninterrupted run bit for bit (OMAR)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const opts = { rounds: 24, batchSize: 64, evalEvery: 8, evalEpisodes: 5, checkpointEvery: 5 };
+    const make = () => makeAlgorithm("omar", specOf(spread), { seed: 3, tau: 0.7, cqlAlpha: 1 });
+    const whole = make();
+    const a = await trainOffline(whole, { dataset: spreadData, task: spread }, opts);
+    const path = join(dir, "ckpt.json");
+    const first = make();
+    const part = await trainOffline(first, { dataset: spreadData, task: spread }, {
+      ...opts,
+      checkpointPath: path,
+      stopAfter: 13,
+    });
+    assert(!part.finished);
+    first.dispose(); // the process "dies"; a fresh one resumes from the checkpoint
+    const second = make();
+    const b = await trainOffline(second, { dataset: spreadData, task: spread }, {
+      ...opts,
+      checkpointPath: path,
+    });
+    assert(b.finished);
+    assertEquals(b.curve, a.curve);
+    assertEquals(b.lastMetrics, a.lastMetrics);
+    assertEquals(second.save(), whole.save());
+    whole.dispose(), second.dispose();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "every algorithm runs on every task with both critic kinds",
+  ignore: skipReference,
+  fn: async () => {
+    for (const id of ["cooperative_navigation", "predator_prey", "world", "spread_1d_n3"]) {
+      const task = makeTask(id);
+      const prey = task.prey === null ? null : await loadPrey(task);
+      const ds = collectDataset(task, uniformRandomPolicy(Rng.fromSeed(0, "r")), {
+        samples: 500,
+        seed: 0,
+        prey,
+        meta: META,
+      });
+      for (const critic of ["decentralized", "centralized"] as const) {
+        for (const name of ALGORITHMS) {
+          const algo = makeAlgorithm(name, specOf(task), { critic, hidden: [16, 16] });
+          const r = await trainOffline(algo, { dataset: ds, task }, {
+            rounds: 2,
+            batchSize: 32,
+            evalEvery: 2,
+            evalEpisodes: 2,
+            prey,
+          });
+          algo.dispose();
+          assertEquals(r.curve.length, 2, `${id}/${critic}/${name}`);
+          assert(
+            Object.values(r.lastMetrics).every(Number.isFinite),
+            `${id}/${critic}/${name}: ${JSON.stringify(r.lastMetrics)}`,
+          );
+        }
+      }
+    }
+  },
+});
+
+Deno.test("bad input: a dataset for another task is rejected with the shapes named", async () => {
+  const algo = makeAlgorithm("itd3", { obsDims: [18, 18, 18], actDim: 2 });
+  try {
+    await trainOffline(algo, { dataset: spreadData, task: makeTask("cooperative_navigation") }, {
+      rounds: 1,
+    });
+    throw new Error("no error");
+  } catch (e) {
+    assert(
+      (e as Error).message.includes("dataset has 1 agents, task cooperative_navigation needs 3"),
+      (e as Error).message,
+    );
+  } finally {
+    algo.dispose();
+  }
+});
