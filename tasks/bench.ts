@@ -1,30 +1,135 @@
 /**
- * `deno task bench [env] [--task T] [--envs N] [--seconds S] [--json]`: environment throughput, env
- * steps/second for one env and for the vectorized form, with and without the prey's network.
+ * `deno task bench [env|train] …`: throughput.
+ *
+ *   env   [--task T] [--envs 1000] [--seconds 1] [--json]     env steps/s, single env and vectorized
+ *   train [--algo A|all] [--task cooperative_navigation] [--critic decentralized|centralized]
+ *         [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--compare] [--json]
+ *         update rounds/s (all learners); --compare runs the PyTorch reference of the authors' step
+ *         (../shared/bench/omar_step_torch.py, one thread) right after each, in the same minute
  *
  * @module
  */
+import { join } from "node:path";
 import { numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
-import { checkName } from "../lib/util/errors.ts";
+import { checkName, KitInputError } from "../lib/util/errors.ts";
 import { benchEnv, type BenchEnvResult } from "../lib/envs/bench.ts";
 import { loadPrey, makeTask, MPE_TASKS } from "../lib/envs/mod.ts";
-import { referenceDir } from "../lib/util/paths.ts";
+import { referenceDir, REPO_ROOT } from "../lib/util/paths.ts";
+import { ALGORITHMS } from "../lib/algos/registry.ts";
+import { benchTrain } from "../lib/algos/bench.ts";
+import { type BackendName, initBackend } from "../lib/nn/backend.ts";
 
 /** The original Python MPE's speed on one core of this machine kind (issue #2), for the printed ratio. */
 const PYTHON_MPE_STEPS_PER_SECOND = 3300;
+
+/** The PyTorch reference mode doing the closest workload to each kit algorithm. */
+const TORCH_MODE: Record<string, string> = {
+  itd3: "itd3",
+  td3bc: "itd3",
+  icq: "itd3",
+  cql: "cql",
+  omar: "omar",
+};
+
+const USAGE = `usage:
+  deno task bench env   [--task T] [--envs 1000] [--seconds 1] [--json]
+  deno task bench train [--algo A|all] [--task cooperative_navigation] [--critic decentralized|centralized]
+                        [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--compare] [--json]`;
+
+async function torchReference(mode: string, batch: number, rounds: number): Promise<number | null> {
+  const script = join(REPO_ROOT, "..", "shared", "bench", "omar_step_torch.py");
+  try {
+    const out = await new Deno.Command("/usr/bin/python3", {
+      args: [
+        script,
+        "--mode",
+        mode,
+        "--json",
+        "--steps",
+        String(rounds),
+        "--batch",
+        String(batch),
+        "--n-data",
+        "100000",
+        "--no-grad-aux",
+      ],
+      env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (out.code !== 0) return null;
+    const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop()!;
+    return JSON.parse(line).steps_per_s as number;
+  } catch {
+    return null;
+  }
+}
 
 runMain(async () => {
   const { flags, positionals } = parseFlags(Deno.args, {
     task: { type: "string" },
     envs: { type: "string" },
     seconds: { type: "string" },
+    algo: { type: "string", default: "all" },
+    critic: { type: "string", default: "decentralized" },
+    rounds: { type: "string" },
+    batch: { type: "string" },
+    backend: { type: "string", default: "wasm" },
+    compare: { type: "boolean" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
-  if (flags.help) {
-    return console.log("usage: deno task bench [env] [--task T] [--envs 1000] [--seconds 1] [--json]");
+  if (flags.help) return console.log(USAGE);
+  const target = checkName("bench target", positionals[0] ?? "env", ["env", "train"]);
+  if (target === "train") {
+    const backend = await initBackend(
+      checkName("backend", flags.backend as string, ["wasm", "cpu"]) as BackendName,
+    );
+    const algos = flags.algo === "all"
+      ? [...ALGORITHMS]
+      : [checkName("algorithm", flags.algo as string, ALGORITHMS)];
+    const critic = checkName("critic", flags.critic as string, ["decentralized", "centralized"]);
+    const task = makeTask((flags.task as string | undefined) ?? "cooperative_navigation");
+    const prey = task.prey === null ? null : await loadPrey(task);
+    const rounds = numberFlag(flags, "rounds", 20), batchSize = numberFlag(flags, "batch", 1024);
+    if (flags.compare && task.name !== "cooperative_navigation") {
+      throw new KitInputError("--compare needs --task cooperative_navigation (the reference's shapes)");
+    }
+    if (!flags.json) {
+      console.log(
+        `update rounds/s, ${task.name}, ${task.learners.length} learners, B=${batchSize}, ${critic} critics, tfjs ${backend}, one core`,
+      );
+      console.log(`algo     kit rounds/s   ms/round${flags.compare ? "   torch (mode)          ratio" : ""}`);
+    }
+    for (const algo of algos) {
+      const r = benchTrain(algo, task, { rounds, batchSize, prey, algorithm: { critic } });
+      const torch = flags.compare ? await torchReference(TORCH_MODE[algo], batchSize, rounds) : null;
+      if (flags.json) {
+        console.log(
+          JSON.stringify({
+            ...r,
+            backend,
+            critic,
+            torchStepsPerSecond: torch,
+            torchMode: flags.compare ? TORCH_MODE[algo] : null,
+          }),
+        );
+      } else {
+        const cmp = flags.compare
+          ? torch === null
+            ? "   (PyTorch reference unavailable)"
+            : `   ${torch.toFixed(2).padStart(7)} (${TORCH_MODE[algo]})`.padEnd(24) +
+              `${(r.roundsPerSecond / torch).toFixed(2)}x`
+          : "";
+        console.log(
+          `${algo.padEnd(8)} ${r.roundsPerSecond.toFixed(2).padStart(12)} ${
+            r.msPerRound.toFixed(1).padStart(10)
+          }${cmp}`,
+        );
+      }
+    }
+    return;
   }
-  checkName("bench target", positionals[0] ?? "env", ["env"]);
   const tasks = flags.task ? [flags.task as string] : [...MPE_TASKS, "spread_1d_n2"];
   const numEnvs = numberFlag(flags, "envs", 1000), seconds = numberFlag(flags, "seconds", 1);
   const rows: BenchEnvResult[] = [];

@@ -17,7 +17,7 @@ import { KitInputError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
-import type { AlgorithmState, OfflineAlgorithm } from "./types.ts";
+import type { AlgorithmState, OfflineAlgorithm, RoundBatches } from "./types.ts";
 
 /** One point of a learning curve. */
 export interface CurvePoint {
@@ -88,6 +88,64 @@ export function rowsWithSuccessor(ds: MultiAgentDataset): Int32Array {
   return Int32Array.from(rows);
 }
 
+/**
+ * Draws each round's minibatches: per learner from its own seeded stream with replacement, or one
+ * shared draw (stream 0) when the algorithm samples jointly; with the dataset's next actions when the
+ * algorithm asks (then only rows whose episode continues are drawn). Reuses its buffers.
+ */
+export class Minibatcher {
+  /** The per-learner streams (saved in checkpoints). */
+  streams: Rng[];
+  readonly #algorithm: OfflineAlgorithm;
+  readonly #dataset: MultiAgentDataset;
+  readonly #task: ParticleTask;
+  readonly #batches: Batch[];
+  readonly #indices: Int32Array[];
+  readonly #nextActions: Float32Array[] | null;
+  readonly #successor: Int32Array | null;
+
+  /** Buffers for `batchSize` rows per learner; streams `(seed, minibatch-k)`. */
+  constructor(
+    algorithm: OfflineAlgorithm,
+    data: { dataset: MultiAgentDataset; task: ParticleTask },
+    options: { batchSize: number; seed: number },
+  ) {
+    const { dataset, task } = data, B = options.batchSize;
+    this.#algorithm = algorithm, this.#dataset = dataset, this.#task = task;
+    this.streams = task.learners.map((_, k) => Rng.fromSeed(options.seed, `minibatch-${k}`));
+    this.#batches = task.learners.map((i) => allocBatch(task.obsDims[i], task.actDim, B));
+    this.#indices = task.learners.map(() => new Int32Array(B));
+    this.#nextActions = algorithm.needsNextActions
+      ? task.learners.map(() => new Float32Array(B * task.actDim))
+      : null;
+    this.#successor = algorithm.needsNextActions ? rowsWithSuccessor(dataset) : null;
+    if (this.#successor && this.#successor.length === 0) {
+      throw new KitInputError("dataset has no transition with a next step");
+    }
+  }
+
+  /** The next round's minibatches. */
+  next(): RoundBatches {
+    const task = this.#task, d = task.actDim, successor = this.#successor, idx = this.#indices;
+    task.learners.forEach((agent, k) => {
+      if (!this.#algorithm.jointSampling || k === 0) {
+        const rng = this.streams[k];
+        if (successor) {
+          for (let b = 0; b < idx[k].length; b++) idx[k][b] = successor[rng.int(successor.length)];
+        } else sampleIndices(rng, this.#dataset.size, idx[k]);
+      } else idx[k].set(idx[0]);
+      gatherBatch(this.#dataset.agents[agent], idx[k], this.#batches[k]);
+      if (this.#nextActions) {
+        const acts = this.#dataset.agents[agent].actions, out = this.#nextActions[k];
+        for (let b = 0; b < idx[k].length; b++) {
+          out.set(acts.subarray((idx[k][b] + 1) * d, (idx[k][b] + 2) * d), b * d);
+        }
+      }
+    });
+    return { batches: this.#batches, nextActions: this.#nextActions };
+  }
+}
+
 /** Trains `algorithm` on `dataset` for `task`'s learners; returns the learning curve. */
 export async function trainOffline(
   algorithm: OfflineAlgorithm,
@@ -112,17 +170,7 @@ export async function trainOffline(
     }
   });
   const B = options.batchSize ?? 1024, evalEvery = options.evalEvery ?? 10;
-  const seed = options.seed ?? 0;
-  let streams = learners.map((_, k) => Rng.fromSeed(seed, `minibatch-${k}`));
-  const batches: Batch[] = learners.map((i) => allocBatch(task.obsDims[i], task.actDim, B));
-  const indices = learners.map(() => new Int32Array(B));
-  const nextActions = algorithm.needsNextActions
-    ? learners.map(() => new Float32Array(B * task.actDim))
-    : null;
-  const successor = algorithm.needsNextActions ? rowsWithSuccessor(dataset) : null;
-  if (successor && successor.length === 0) {
-    throw new KitInputError("dataset has no transition with a next step");
-  }
+  const minibatches = new Minibatcher(algorithm, data, { batchSize: B, seed: options.seed ?? 0 });
 
   let round = 0;
   let curve: CurvePoint[] = [];
@@ -131,7 +179,7 @@ export async function trainOffline(
     const ck = await readCheckpoint(options.checkpointPath);
     if (ck) {
       round = ck.round, curve = ck.curve, lastMetrics = ck.lastMetrics;
-      streams = ck.streams.map((s) => Rng.fromState(s));
+      minibatches.streams = ck.streams.map((s) => Rng.fromState(s));
       algorithm.load(ck.algorithm);
     }
   }
@@ -155,7 +203,7 @@ export async function trainOffline(
       format: "omar-kit-train-v1",
       round,
       curve,
-      streams: streams.map((s) => s.state()),
+      streams: minibatches.streams.map((s) => s.state()),
       algorithm: algorithm.save(),
       lastMetrics,
     };
@@ -166,23 +214,7 @@ export async function trainOffline(
     ? options.rounds
     : Math.min(options.rounds, round + options.stopAfter);
   while (round < stopAt) {
-    // minibatches: each learner from its own stream, or one shared draw (stream 0) for joint sampling
-    learners.forEach((agent, k) => {
-      if (!algorithm.jointSampling || k === 0) {
-        const rng = streams[k];
-        if (successor) {
-          for (let b = 0; b < B; b++) indices[k][b] = successor[rng.int(successor.length)];
-        } else sampleIndices(rng, dataset.size, indices[k]);
-      } else indices[k].set(indices[0]);
-      gatherBatch(dataset.agents[agent], indices[k], batches[k]);
-      if (nextActions) {
-        const acts = dataset.agents[agent].actions, d = task.actDim;
-        for (let b = 0; b < B; b++) {
-          nextActions[k].set(acts.subarray((indices[k][b] + 1) * d, (indices[k][b] + 2) * d), b * d);
-        }
-      }
-    });
-    lastMetrics = algorithm.update({ batches, nextActions });
+    lastMetrics = algorithm.update(minibatches.next());
     round++;
     if (round % evalEvery === 0 || round === options.rounds) evalNow();
     if (options.checkpointPath && (round % (options.checkpointEvery ?? 50) === 0 || round === stopAt)) {
