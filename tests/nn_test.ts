@@ -4,10 +4,13 @@ import { Rng } from "../lib/util/rng.ts";
 import {
   Adam,
   BatchNorm,
+  blockRowSum,
   clipGradNorm,
+  columnSum,
   decodeState,
   dense,
   encodeState,
+  factoredCross,
   initBackend,
   loadNetwork,
   Mlp,
@@ -15,6 +18,7 @@ import {
   saveNetwork,
   softUpdate,
   TwinCritic,
+  weightedColumnSum,
 } from "../lib/nn/mod.ts";
 import type { AdamState } from "../lib/nn/optim.ts";
 
@@ -211,6 +215,24 @@ Deno.test("nn: BatchNorm train/eval and running statistics match hand computatio
   net.dispose();
 });
 
+Deno.test("nn: JS row-reduction kernels equal tfjs ops", () => {
+  const rng = Rng.fromSeed(11, "data");
+  const x = randTensor(rng, [60, 7]) as tf.Tensor2D;
+  const w = randTensor(rng, [60, 1]);
+  const c = randTensor(rng, [60, 3]) as tf.Tensor2D;
+  assert(relErr(columnSum(x), tf.sum(x, 0)) < 1e-6, "columnSum");
+  assert(relErr(weightedColumnSum(x, w), tf.sum(tf.mul(x, w), 0)) < 1e-6, "weightedColumnSum");
+  assert(relErr(blockRowSum(x, 4), tf.sum(x.reshape([4, 15, 7]), 0)) < 1e-6, "blockRowSum");
+  for (const cols of [c, tf.slice(c, [0, 0], [60, 2]) as tf.Tensor2D]) {
+    const { sum, cross } = factoredCross(x, cols, 5);
+    assert(relErr(sum, tf.sum(x.reshape([5, 12, 7]), 0)) < 1e-6, "factoredCross sum");
+    assert(
+      relErr(cross, tf.matMul(tf.transpose(cols), x)) < 1e-6,
+      `factoredCross cross (dc=${cols.shape[1]})`,
+    );
+  }
+});
+
 Deno.test("nn: dense customGrad equals autograd", () => {
   const rng = Rng.fromSeed(3, "data");
   const layer = new Mlp(5, 3, { rng: Rng.fromSeed(3, "init"), hidden: [] }).layers[0];
@@ -238,7 +260,12 @@ Deno.test("nn: dense customGrad equals autograd", () => {
 Deno.test("nn: MLP gradients (explicit and customGrad) equal autograd, with and without BatchNorm", () => {
   const rng = Rng.fromSeed(4, "data");
   for (const inputNorm of [false, true]) {
-    for (const [hidden, outAct] of [[[64, 64], "tanh"], [[16, 8, 12], "none"], [[6], "none"]] as const) {
+    for (
+      const [hidden, outAct] of [[[64, 64], "tanh"], [[16, 8, 12], "none"], [[6], "none"], [
+        [],
+        "tanh",
+      ]] as const
+    ) {
       for (const training of [true, false]) {
         const net = new Mlp(18, 2, {
           rng: Rng.fromSeed(5, "init"),
@@ -493,6 +520,17 @@ Deno.test("nn: memory stays flat over 100 training steps, and a small regression
     }
     const last = loss();
     assert(last < first / 10, `${path}: loss ${first} -> ${last}`);
+    // A differentiable call whose gradient is never asked for frees its trace at the next call.
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) {
+      tf.tidy(() => {
+        tf.variableGrads(() => {
+          net.apply(x); // not part of the loss
+          return tf.mean(tf.square(tf.sub(net.apply(x), y))) as tf.Scalar;
+        }, net.parameters());
+      });
+    }
+    assert(tf.memory().numTensors - before <= 40, `${path}: unused traces pile up`);
     net.dispose();
     opt.dispose();
     x.dispose();

@@ -53,6 +53,12 @@ export interface ActorCriticOptions {
   actionPenalty?: number;
   /** Seed of the initial weights and of the algorithm's own random draws. Default 0. */
   seed?: number;
+  /** Target-policy smoothing: std of the noise on π̄(o') (TD3). Default 0 (the authors' offline code has none). */
+  targetNoise?: number;
+  /** Clip of the target-policy noise. Default 0.5. */
+  targetNoiseClip?: number;
+  /** Critic updates per actor and target update (TD3's policy delay). Default 1 (the authors' code). */
+  policyDelay?: number;
 }
 
 /** The networks and optimizers of one learner. */
@@ -134,6 +140,9 @@ export class ActorCritic {
       inputBatchNorm: options.inputBatchNorm ?? true,
       actionPenalty: options.actionPenalty ?? 1e-3,
       seed: options.seed ?? 0,
+      targetNoise: options.targetNoise ?? 0,
+      targetNoiseClip: options.targetNoiseClip ?? 0.5,
+      policyDelay: options.policyDelay ?? 1,
     };
     this.options = o;
     const init = Rng.fromSeed(o.seed, "weights");
@@ -238,6 +247,19 @@ export class ActorCritic {
     return this.bootstrap(ts[k], tf.minimum(q1, q2 as tf.Tensor));
   }
 
+  /** `clip(a + clip(ε, ±c), −1, 1)` with ε ~ N(0, targetNoise²) from the algorithm's stream. */
+  smooth(a: tf.Tensor2D): tf.Tensor2D {
+    const { targetNoise: sd, targetNoiseClip: c } = this.options;
+    const eps = new Float32Array(a.size);
+    for (let i = 0; i < eps.length; i++) eps[i] = Math.min(c, Math.max(-c, sd * this.rng.normal()));
+    return tf.clipByValue(tf.add(a, tf.tensor2d(eps, a.shape)), -1, 1) as tf.Tensor2D;
+  }
+
+  /** Whether this round updates actors and targets (every `policyDelay`-th round). */
+  get actorRound(): boolean {
+    return this.rounds % this.options.policyDelay === 0;
+  }
+
   /** `r + γ (1 − done) · v`. */
   bootstrap(t: AgentTensors, v: tf.Tensor): tf.Tensor2D {
     return tf.add(t.rew, tf.mul(tf.mul(tf.sub(1, t.done), this.options.gamma), v)) as tf.Tensor2D;
@@ -313,7 +335,7 @@ export class ActorCritic {
         const m = tf.tidy(() => perAgent(k, ts));
         for (const [name, v] of Object.entries(m)) sums[name] = (sums[name] ?? 0) + v / this.agents.length;
       }
-      this.softUpdateTargets();
+      if (this.actorRound) this.softUpdateTargets();
     });
     this.rounds++;
     return sums;

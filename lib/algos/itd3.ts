@@ -2,7 +2,8 @@
  * Offline ITD3 (MATD3 with `critic: "centralized"`): the base the other algorithms extend, as the
  * authors' code runs it on MPE — clipped double-Q targets `y = r + γ min_j Q̄_j(o', π̄(o'))` without
  * target-policy smoothing or policy delay, critic loss `Σ_j MSE(Q_j(o, a), y)`, actor loss
- * `−mean Q_1(o, π(o)) + 10⁻³ mean π(o)²`.
+ * `−mean Q_1(o, π(o)) + 10⁻³ mean π(o)²`. With `targetNoise` and `policyDelay` it is TD3 proper (the
+ * online behaviour-policy trainer uses that).
  *
  * @module
  */
@@ -41,6 +42,7 @@ export function itd3(spec: AgentSpec, options: ActorCriticOptions = {}): Offline
     update: (round) =>
       ac.round(round, (k, ts) => {
         const critic = tdCriticStep(ac, k, ts);
+        if (!ac.actorRound) return critic;
         let actorLoss = 0;
         for (let u = 0; u < ac.options.actorUpdates; u++) {
           actorLoss = ac.actorStep(k, ts, (pi, q1) =>

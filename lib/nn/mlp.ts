@@ -4,10 +4,12 @@
  * The networks of the OMAR code are `[BatchNorm1d] → Linear → ReLU → Linear → ReLU → Linear [→ tanh]`.
  * Here the input BatchNorm is folded into the first layer (`x·scale + shift` then `@ W + b` is
  * `x @ (scale ⊙ W) + (b + shift @ W)`), so the normalised input is never built, and the backward pass
- * (`backward`, or `apply` for tfjs autograd through one `tf.customGrad`) uses only plain matmuls:
- * bias gradients come out of the weight-gradient matmuls through a ones row, the transposed activation
- * the second layer's weight gradient needs is recomputed from the narrow input (`[h1ᵀ; 1] = relu(V @ [xᵀ; 1])`)
- * rather than transposed, and nothing reads data back to JS.
+ * (`backward`, or `apply` for tfjs autograd through one `tf.customGrad`) avoids what is slow on the
+ * wasm backend: no `transposeA/B` matmuls and no transposes of `[N, 64]` activations (the transposed
+ * activation the second layer's weight gradient needs is recomputed from the narrow input,
+ * `[h1ᵀ; 1] = relu(V @ [xᵀ; 1])`), bias gradients come out of the weight-gradient matmuls through a ones
+ * row, and reductions over rows run as JS kernels over the wasm heap (`kernels.ts`). Nothing is read back
+ * to JS.
  *
  * A stack's input may be *factored* into rows shared by K candidates (`base`, `[B, db]`) and per-candidate
  * columns (`cand`, `[K·B, dc]`, row `k·B + b`): the first layer's shared half is computed once per state and
@@ -319,7 +321,7 @@ export function stackBackward(
       }
     }
     const w = layers[i].weight as Tensor2D;
-    const wT = tf.transpose(w); // never a reshape of w: see blockSum's note on the XNNPACK operator cache
+    const wT = tf.transpose(w); // never a reshape of w: see dense.ts on the XNNPACK operator cache
     g = tf.mul(tf.matMul(g, wT), tf.step(a, 0)) as Tensor2D;
   }
   // g is now the gradient of the first layer's pre-activation, [N, H1].
@@ -366,10 +368,7 @@ export function stackBackward(
   return { params: wantParams ? grads : [], dScale, dShift, guBase, guCand };
 }
 
-/**
- * Replaces every tensor leaf of a trace (plain objects and arrays) by `fn(tensor)`; used to hand a trace
- * through `tf.customGrad`'s `save` and rebuild it from the saved copies. Variables are kept as they are.
- */
+/** Replaces every tensor leaf of a trace (plain objects and arrays) by `fn(tensor)`; variables stay as they are. */
 export function mapTensors<T>(value: T, fn: (t: Tensor) => Tensor): T {
   if (value instanceof tf.Variable) return value;
   if (value instanceof tf.Tensor) return fn(value) as T;

@@ -37,7 +37,7 @@ export {
   onesRow,
   uniformValues,
 } from "./dense.ts";
-export { blockRowSum, columnSum, weightedColumnSum } from "./kernels.ts";
+export { blockRowSum, columnSum, factoredCross, weightedColumnSum } from "./kernels.ts";
 export { BatchNorm, batchNormInputGrad, type ColumnStats, columnStats } from "./batch_norm.ts";
 export {
   Mlp,

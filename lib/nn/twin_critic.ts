@@ -159,7 +159,7 @@ export class TwinCritic {
 
   /**
    * Forward pass with a trace. `act` is `[B, act]` (Q values `[B, 1]`) or k-major candidates `[K, B, act]`
-   * (Q values `[K, B]`).
+   * or `[K·B, act]` (Q values `[K, B]`).
    */
   forwardTrace(
     obs: Tensor2D,
@@ -175,7 +175,7 @@ export class TwinCritic {
       : normForward(this.norm, input, training, options.updateStats ?? true);
     const traces: StackTrace[] = [];
     for (let h = 0; h < heads; h++) traces.push(stackForward(this.heads[h], "none", input, norm));
-    const qShape = act.rank === 2 ? [obs.shape[0], 1] : [input.k, obs.shape[0]];
+    const qShape = act.rank === 2 && input.k === 1 ? [obs.shape[0], 1] : [input.k, obs.shape[0]];
     const q = traces.map((t) => t.acts[t.acts.length - 1].reshape(qShape));
     return {
       q1: q[0],
