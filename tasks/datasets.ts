@@ -1,8 +1,9 @@
 /**
  * `deno task datasets generate|validate|stats`: make datasets in OMAR's layout, check them, describe them.
  *
- *   generate --task T --quality Q --seed S [--samples N] [--prey original|kit] [--prey-weights PATH]
- *            [--out datasets] [--force]
+ *   generate --task T --quality Q --seed S [--samples N] [--fraction P] [--prey original|kit]
+ *            [--prey-weights PATH] [--out datasets] [--force]      (qualities other than random need the
+ *            task's behaviour ladder: `deno task behaviour train TASK`)
  *   validate DIR      checks every file (shapes, dtypes, NaN/Inf, checksums) and prints a summary
  *   stats DIR         transitions, episodes, mean ± std return, normalised score
  *
@@ -20,8 +21,9 @@ import { summarize } from "../lib/eval/rollout.ts";
 import { PREY_SOURCES, type PreySource } from "../lib/envs/prey.ts";
 
 const USAGE = `usage:
-  deno task datasets generate --task T --quality random --seed S [--samples 1000000] [--prey original|kit]
-                              [--prey-weights PATH] [--out datasets] [--force]
+  deno task datasets generate --task T --quality random|medium-replay|medium|expert|full-replay --seed S
+                              [--samples 1000000] [--fraction 100] [--prey original|kit] [--prey-weights PATH]
+                              [--out datasets] [--force]
   deno task datasets validate DIR
   deno task datasets stats DIR`;
 
@@ -31,6 +33,7 @@ runMain(async () => {
     quality: { type: "string" },
     seed: { type: "string" },
     samples: { type: "string" },
+    fraction: { type: "string" },
     prey: { type: "string" },
     "prey-weights": { type: "string" },
     out: { type: "string", default: "datasets" },
@@ -44,22 +47,26 @@ runMain(async () => {
       throw new KitInputError(`generate needs --task, --quality and --seed\n${USAGE}`);
     }
     const samples = numberFlag(flags, "samples", 1_000_000);
-    const bar = new Progress("generate", samples);
+    const progress: { bar: Progress | null } = { bar: null };
     let last = 0;
     const { dir, dataset } = await generateDataset({
       task: flags.task as string,
       quality: flags.quality as string,
       seed: numberFlag(flags, "seed", 0),
       samples,
+      fraction: numberFlag(flags, "fraction", 100),
       prey: flags.prey
         ? checkName("prey source", flags.prey as string, PREY_SOURCES) as PreySource
         : undefined,
       preyWeights: flags["prey-weights"] as string | undefined,
       out: flags.out as string,
       force: flags.force as boolean | undefined,
-      onProgress: (done) => (bar.tick(done - last), last = done),
+      onProgress: (done, total) => {
+        progress.bar ??= new Progress("generate", total);
+        progress.bar.tick(done - last), last = done;
+      },
     });
-    bar.finish();
+    progress.bar?.finish();
     console.log(`wrote ${dataset.size} transitions × ${dataset.agents.length} agents to ${dir}`);
     return;
   }

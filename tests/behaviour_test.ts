@@ -104,7 +104,10 @@ Deno.test({
       const before = await Deno.readFile(join(dir, "manifest.json"));
       await assertRejects(() => generateDataset(opts), /already exists; pass --force/);
       assertEquals(await Deno.readFile(join(dir, "manifest.json")), before);
-      await assertRejects(() => generateDataset({ ...opts, quality: "expert" }), /behaviour-policy ladder/);
+      await assertRejects(
+        () => generateDataset({ ...opts, quality: "expert", ladder: undefined }),
+        /no behaviour ladder; train it with `deno task behaviour train/,
+      );
       await assertRejects(() => generateDataset({ ...opts, quality: "great" }), /unknown quality "great"/);
     } finally {
       await Deno.remove(root, { recursive: true });

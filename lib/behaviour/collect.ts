@@ -17,8 +17,10 @@ import { Rng } from "../util/rng.ts";
 export interface CollectOptions {
   /** Transitions to collect (rows per agent). */
   samples: number;
-  /** Seed of the episodes' initial states (episode k uses stream `(seed, data-episode-k)`). */
+  /** Seed of the episodes' initial states (episode k uses stream `(seed, <episodeStream>-episode-k)`). */
   seed: number;
+  /** Name of the episode streams. Default `data`. */
+  episodeStream?: string;
   /** The frozen prey, for tasks with one. */
   prey?: Float64Policy | null;
   /** Environments stepped side by side. Default 1000. Part of the dataset's identity. */
@@ -60,7 +62,11 @@ export function collectDataset(
     env.reset(
       Array.from(
         { length: E },
-        (_, e) => Rng.fromSeed(options.seed, `data-episode-${ep0 + Math.min(e, n - 1)}`),
+        (_, e) =>
+          Rng.fromSeed(
+            options.seed,
+            `${options.episodeStream ?? "data"}-episode-${ep0 + Math.min(e, n - 1)}`,
+          ),
       ),
     );
     for (let t = 0; t < T; t++) {

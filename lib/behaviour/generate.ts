@@ -1,27 +1,48 @@
 /**
- * Dataset generation into OMAR's on-disk layout, written so an interrupted run leaves nothing that
- * looks complete: files go to a temporary folder that is renamed into place at the end.
+ * Dataset generation in OMAR's layout (paper §4.1), from the behaviour ladder:
+ *
+ * - `random`: uniform random actions, `samples` transitions;
+ * - `expert`: the ladder's final snapshot with exploration noise N(0, 0.1);
+ * - `medium`: the snapshot whose score is nearest one third of the way from the random reference to the
+ *   expert's (D4RL's "medium"), with the same noise;
+ * - `medium-replay`: what the online learner saw until it reached medium, regenerated from the ladder:
+ *   uniform actions for the warm-up, then each snapshot with noise for as many env steps as the run took
+ *   between it and the next (rounded to whole episodes); its size is set by the run, not `samples`;
+ * - `full-replay`: the same over the whole ladder; `fraction` keeps a seeded random p% of its episodes
+ *   (the dataset-size ablation, App. C.3).
+ *
+ * References recorded with the dataset: random = the kit's uniform-random score, expert = the final
+ * snapshot's deterministic score over 1000 episodes. Files go to a temporary folder renamed into place at
+ * the end, so an interrupted run leaves nothing that looks complete.
  *
  * @module
  */
 import { dirname } from "node:path";
 import { datasetDir, envIdForTask, writeOmarDataset } from "../data/omar_layout.ts";
-import type { MultiAgentDataset } from "../data/dataset.ts";
+import type { AgentData, DatasetMeta, MultiAgentDataset } from "../data/dataset.ts";
+import type { Float64Policy } from "../envs/frozen_policy.ts";
 import { loadPrey, type PreySource } from "../envs/prey.ts";
-import { uniformRandomPolicy } from "../envs/policy.ts";
+import { type JointPolicy, noisyPolicy, uniformRandomPolicy } from "../envs/policy.ts";
 import { makeTask } from "../envs/registry.ts";
+import type { ParticleTask } from "../envs/task.ts";
 import { referenceScores } from "../eval/references.ts";
+import { evaluate } from "../eval/rollout.ts";
 import { KitInputError } from "../util/errors.ts";
 import { exists } from "../util/fs.ts";
 import { Rng } from "../util/rng.ts";
 import { KIT_VERSION } from "../util/version.ts";
 import { collectDataset } from "./collect.ts";
+import { type Ladder, nearestSnapshot, snapshotJointPolicy } from "./ladder.ts";
+import { ladderPath, readLadder } from "./store.ts";
 
-/** Dataset qualities of the paper (Section 4.1). */
-export const QUALITIES = ["random", "medium-replay", "medium", "expert"] as const;
+/** Dataset qualities: the paper's four, plus the full replay of the dataset-size ablation. */
+export const QUALITIES = ["random", "medium-replay", "medium", "expert", "full-replay"] as const;
 
 /** A dataset quality. */
 export type Quality = typeof QUALITIES[number];
+
+/** Exploration noise of behaviour rollouts (the online trainer's). */
+const BEHAVIOUR_NOISE = 0.1;
 
 /** Options of {@link generateDataset}. */
 export interface GenerateOptions {
@@ -31,20 +52,180 @@ export interface GenerateOptions {
   quality: string;
   /** Dataset seed (the authors keep one dataset per training seed). */
   seed: number;
-  /** Transitions. Default 1,000,000 (the paper's size). */
+  /** Transitions for `random`, `medium`, `expert`. Default 1,000,000 (the paper's size). */
   samples?: number;
+  /** Percent of the full replay's episodes to keep (`full-replay` only). Default 100. */
+  fraction?: number;
   /** Prey source for tasks with a prey. Default `original`. */
   prey?: PreySource;
   /** For the original prey: weights file or folder (see `loadPrey`). */
   preyWeights?: string;
+  /** The behaviour ladder; default the committed one for the task and prey source. */
+  ladder?: Ladder;
   /** Root of the OMAR layout: the dataset goes to `<root>/<env_id>/<quality>/seed_<k>_data`. */
   out: string;
   /** Replace an existing dataset. Default false: an existing one is an error and stays untouched. */
   force?: boolean;
   /** Environments stepped side by side (part of the dataset's identity). Default 1000. */
   numEnvs?: number;
-  /** Progress callback: transitions collected so far of `samples`. */
+  /** Progress callback: transitions collected so far of the total. */
   onProgress?: (done: number, total: number) => void;
+}
+
+/** Concatenates datasets of the same task (episodes stay whole). */
+export function concatDatasets(parts: MultiAgentDataset[], meta: DatasetMeta): MultiAgentDataset {
+  const size = parts.reduce((s, p) => s + p.size, 0);
+  const agents = parts[0].agents.map((a0, i): AgentData => {
+    const cat = <T extends Float32Array | Uint8Array>(
+      pick: (a: AgentData) => T,
+      make: (n: number) => T,
+      w: number,
+    ) => {
+      const out = make(size * w);
+      let off = 0;
+      for (const p of parts) out.set(pick(p.agents[i]), off), off += p.size * w;
+      return out;
+    };
+    const f = (n: number) => new Float32Array(n), u = (n: number) => new Uint8Array(n);
+    return {
+      obs: cat((a) => a.obs, f, a0.obsDim),
+      actions: cat((a) => a.actions, f, a0.actDim),
+      rewards: cat((a) => a.rewards, f, 1),
+      nextObs: cat((a) => a.nextObs, f, a0.obsDim),
+      terminals: cat((a) => a.terminals, u, 1),
+      timeouts: cat((a) => a.timeouts, u, 1),
+      obsDim: a0.obsDim,
+      actDim: a0.actDim,
+    };
+  });
+  return { size, agents, meta };
+}
+
+/** Keeps a seeded random `percent`% of the episodes (at least one), in their original order. */
+export function episodeSubset(ds: MultiAgentDataset, percent: number, rng: Rng): MultiAgentDataset {
+  const T = ds.meta.episodeLength, episodes = Math.floor(ds.size / T);
+  const keep = Math.max(1, Math.round((episodes * percent) / 100));
+  const order = Array.from({ length: episodes }, (_, i) => i);
+  for (let i = episodes - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const chosen = order.slice(0, keep).sort((a, b) => a - b);
+  const slice = (e: number): MultiAgentDataset => ({
+    size: T,
+    meta: ds.meta,
+    agents: ds.agents.map((a) => ({
+      ...a,
+      obs: a.obs.subarray(e * T * a.obsDim, (e + 1) * T * a.obsDim),
+      actions: a.actions.subarray(e * T * a.actDim, (e + 1) * T * a.actDim),
+      rewards: a.rewards.subarray(e * T, (e + 1) * T),
+      nextObs: a.nextObs.subarray(e * T * a.obsDim, (e + 1) * T * a.obsDim),
+      terminals: a.terminals.subarray(e * T, (e + 1) * T),
+      timeouts: a.timeouts.subarray(e * T, (e + 1) * T),
+    })),
+  });
+  return concatDatasets(chosen.map(slice), ds.meta);
+}
+
+/** The datasets of one quality, built in memory (see the module doc for what each is). */
+export function buildDataset(
+  task: ParticleTask,
+  quality: Quality,
+  options: {
+    seed: number;
+    samples: number;
+    ladder: Ladder | null;
+    prey: Float64Policy | null;
+    randomReference: number;
+    fraction?: number;
+    numEnvs?: number;
+    meta: Omit<DatasetMeta, "episodeLength" | "task" | "quality" | "behaviourPolicy">;
+    onProgress?: (done: number, total: number) => void;
+  },
+): MultiAgentDataset {
+  const T = task.episodeLength;
+  const noise = (p: JointPolicy, stream: string) =>
+    noisyPolicy(p, Rng.fromSeed(options.seed, stream), { sigma: BEHAVIOUR_NOISE });
+  const collect = (
+    policy: JointPolicy,
+    samples: number,
+    stream: string,
+    behaviourPolicy: string,
+    done = 0,
+    total = samples,
+  ) =>
+    collectDataset(task, policy, {
+      samples,
+      seed: options.seed,
+      prey: options.prey,
+      numEnvs: options.numEnvs,
+      episodeStream: stream,
+      onProgress: (n) => options.onProgress?.(done + n, total),
+      meta: { ...options.meta, quality, behaviourPolicy },
+    });
+  if (quality === "random") {
+    return collect(
+      uniformRandomPolicy(Rng.fromSeed(options.seed, "random-behaviour")),
+      options.samples,
+      "data",
+      "uniform_random",
+    );
+  }
+  const ladder = options.ladder;
+  if (!ladder) throw new KitInputError(`quality "${quality}" needs the behaviour ladder of ${task.name}`);
+  const last = ladder.snapshots.length - 1;
+  const expertScore = ladder.snapshots[last].score;
+  const medium = nearestSnapshot(
+    ladder,
+    options.randomReference + (expertScore - options.randomReference) / 3,
+  );
+  if (quality === "expert" || quality === "medium") {
+    const index = quality === "expert" ? last : medium.index;
+    const s = ladder.snapshots[index];
+    return collect(
+      noise(snapshotJointPolicy(s), "behaviour-noise"),
+      options.samples,
+      "data",
+      `ladder snapshot ${index} (${s.updates} updates, score ${s.score.toFixed(1)})`,
+    );
+  }
+  // replays: warm-up with uniform actions, then snapshot j for the env steps up to snapshot j + 1
+  const upTo = quality === "medium-replay" ? medium.index : last;
+  const warmup = Number(ladder.config.warmupSteps ?? 0);
+  const segments: { policy: JointPolicy; steps: number; name: string }[] = [];
+  if (warmup > 0) {
+    segments.push({
+      policy: uniformRandomPolicy(Rng.fromSeed(options.seed, "replay-warmup")),
+      steps: warmup,
+      name: "warmup",
+    });
+  }
+  for (let j = 0; j < upTo; j++) {
+    const steps = ladder.snapshots[j + 1].envSteps - ladder.snapshots[j].envSteps - (j === 0 ? warmup : 0);
+    segments.push({
+      policy: noise(snapshotJointPolicy(ladder.snapshots[j]), `replay-noise-${j}`),
+      steps,
+      name: `snapshot ${j}`,
+    });
+  }
+  const rounded = segments.map((s) => ({ ...s, steps: Math.max(T, Math.round(s.steps / T) * T) }));
+  const total = rounded.reduce((a, s) => a + s.steps, 0);
+  let done = 0;
+  const parts = rounded.map((s, j) => {
+    const part = collect(s.policy, s.steps, `replay-${j}`, s.name, done, total);
+    done += s.steps;
+    return part;
+  });
+  const meta: DatasetMeta = {
+    ...options.meta,
+    task: task.name,
+    quality,
+    episodeLength: T,
+    behaviourPolicy: `ladder replay: warm-up + snapshots 0..${upTo - 1} (medium = snapshot ${medium.index})`,
+  };
+  const full = concatDatasets(parts, meta);
+  const pct = options.fraction ?? 100;
+  return pct >= 100 ? full : episodeSubset(full, pct, Rng.fromSeed(options.seed, "fraction"));
 }
 
 /** Generates one dataset and writes it; returns its folder and the dataset. */
@@ -55,39 +236,66 @@ export async function generateDataset(
   if (!(QUALITIES as readonly string[]).includes(options.quality)) {
     throw new KitInputError(`unknown quality "${options.quality}"; expected one of: ${QUALITIES.join(", ")}`);
   }
-  if (options.quality !== "random") {
-    throw new KitInputError(
-      `quality "${options.quality}" is generated from the behaviour-policy ladder, which the kit has not trained yet; ` +
-        `only "random" is available now`,
-    );
+  const quality = options.quality as Quality;
+  const fraction = options.fraction ?? 100;
+  if (!(fraction > 0 && fraction <= 100)) {
+    throw new KitInputError(`fraction must be in (0, 100], got ${fraction}`);
   }
-  const samples = options.samples ?? 1_000_000;
+  if (fraction < 100 && quality !== "full-replay") {
+    throw new KitInputError("--fraction applies to full-replay only");
+  }
   const preySource = task.prey === null ? null : options.prey ?? "original";
+  const ladder = quality === "random"
+    ? null
+    : options.ladder ?? await readLadder(ladderPath(task.name, preySource));
   const prey = preySource ? await loadPrey(task, { source: preySource, path: options.preyWeights }) : null;
-  const dir = datasetDir(options.out, envIdForTask(task.name), options.quality, options.seed);
+  const qualityDir = fraction < 100 ? `${quality}-${fraction}pct` : quality;
+  const dir = datasetDir(options.out, envIdForTask(task.name), qualityDir, options.seed);
   if (!options.force && await exists(dir)) {
     throw new KitInputError(`${dir} already exists; pass --force to replace it`);
   }
-  let reference = null;
+  let table = null;
   try {
-    reference = referenceScores(task.name, preySource);
+    table = referenceScores(task.name, preySource);
   } catch {
-    reference = null; // tasks without measured references (1-D Spread) record none
+    table = null; // no measured references (1-D Spread)
   }
-  const dataset = collectDataset(task, uniformRandomPolicy(Rng.fromSeed(options.seed, "random-behaviour")), {
-    samples,
+  const random = table?.random ??
+    evaluate(task, uniformRandomPolicy(Rng.fromSeed(0, "random-reference")), {
+      episodes: 1000,
+      seed: 0,
+      prey,
+    }).mean;
+  const expert = ladder
+    ? evaluate(task, snapshotJointPolicy(ladder.snapshots[ladder.snapshots.length - 1]), {
+      episodes: 1000,
+      seed: 0,
+      prey,
+    }).mean
+    : null;
+  const references = expert !== null
+    ? {
+      random,
+      expert,
+      source:
+        "random: kit uniform-random score; expert: the ladder's final snapshot, 1000 deterministic episodes",
+    }
+    : table;
+  const dataset = buildDataset(task, quality, {
     seed: options.seed,
+    samples: options.samples ?? 1_000_000,
+    ladder,
     prey,
+    randomReference: random,
+    fraction,
     numEnvs: options.numEnvs,
-    onProgress: (done) => options.onProgress?.(done, samples),
+    onProgress: options.onProgress,
     meta: {
-      quality: options.quality,
       seed: options.seed,
       preySource,
-      behaviourPolicy: "uniform_random",
-      referenceScores: reference,
+      referenceScores: references,
       kitVersion: KIT_VERSION,
-      extra: { numEnvs: options.numEnvs ?? 1000 },
+      extra: { numEnvs: options.numEnvs ?? 1000, ...(fraction < 100 ? { fraction } : {}) },
     },
   });
   await Deno.mkdir(dirname(dir), { recursive: true });

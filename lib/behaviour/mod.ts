@@ -6,3 +6,6 @@
  */
 export * from "./collect.ts";
 export * from "./generate.ts";
+export * from "./ladder.ts";
+export * from "./online.ts";
+export * from "./store.ts";

@@ -15,6 +15,8 @@ export interface FrozenMlpWeights {
   numOut: number;
   /** Hidden sizes of the two hidden layers. */
   hidden: [number, number];
+  /** Whether the input BatchNorm applies (false for networks trained without one). Default true. */
+  inputNorm?: boolean;
   /** BatchNorm scale `[numIn]`. */
   bnWeight: Float64Array;
   /** BatchNorm shift `[numIn]`. */
@@ -74,8 +76,10 @@ export class FrozenMlpPolicy implements Float64Policy {
       x.fill(0);
       for (let r = 0; r < rows; r++) {
         for (let i = 0; i < nIn; i++) {
-          x[r * nIn + i] = ((obs[(r0 + r) * nIn + i] - p.bnMean[i]) / this.#scale[i]) * p.bnWeight[i] +
-            p.bnBias[i];
+          x[r * nIn + i] = p.inputNorm === false
+            ? obs[(r0 + r) * nIn + i]
+            : ((obs[(r0 + r) * nIn + i] - p.bnMean[i]) / this.#scale[i]) * p.bnWeight[i] +
+              p.bnBias[i];
         }
       }
       denseBlock(p.w[0], p.b[0], x, h1, nIn, h1n, true);

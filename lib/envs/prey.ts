@@ -36,7 +36,7 @@ export async function loadPrey(task: ParticleTask, options: LoadPreyOptions = {}
     const file = join(REPO_ROOT, "fixtures", "prey", `${task.name}.json`);
     const text = await readText(
       file,
-      `the kit's own prey for ${task.name} has not been trained yet (it is made by \`deno task behaviour train\`); ` +
+      `the kit's own prey for ${task.name} has not been trained yet (it is made by \`deno task behaviour train-prey ${task.name}\`); ` +
         `use the original prey (--prey original) meanwhile`,
     );
     return new FrozenMlpPolicy(parseMaddpgPolicy(parseJson(text, file), file));

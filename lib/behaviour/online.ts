@@ -1,0 +1,367 @@
+/**
+ * Online (M)ITD3 training of behaviour policies, the way the paper made its datasets (§4.1: MATD3 with
+ * added noise): TD3 with target-policy smoothing (0.2, clip 0.5), policy delay 2, Gaussian exploration
+ * N(0, 0.1), a replay buffer, `numEnvs` vectorized envs and one update round per vectorized step. Along
+ * the run it takes a ladder of actor snapshots with their deterministic scores. Checkpoints (weights,
+ * optimizer moments, streams, env state, and the replay buffer as append-only chunks) let a run that
+ * outlasts a session resume exactly.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { AgentData, MultiAgentDataset } from "../data/dataset.ts";
+import type { Float64Policy } from "../envs/frozen_policy.ts";
+import { noisyPolicy, uniformRandomPolicy } from "../envs/policy.ts";
+import type { ParticleTask } from "../envs/task.ts";
+import { ParticleVecEnv } from "../envs/vec_env.ts";
+import { evaluate } from "../eval/rollout.ts";
+import { makeAlgorithm } from "../algos/registry.ts";
+import { Minibatcher } from "../algos/train.ts";
+import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
+import { KitInputError } from "../util/errors.ts";
+import { exists, writeFileAtomic } from "../util/fs.ts";
+import { Rng, type RngState } from "../util/rng.ts";
+import { KIT_VERSION } from "../util/version.ts";
+import { frozenActor, type Ladder, type Snapshot, snapshotJointPolicy, snapshotPolicy } from "./ladder.ts";
+
+/** Options of {@link trainOnline}; defaults are the settings measured to work on MPE (issue #4). */
+export interface OnlineOptions {
+  /** Update rounds to reach (a resumed run continues up to here). */
+  updates: number;
+  /** `decentralized` critics (ITD3, default) or `centralized` (MATD3). */
+  critic?: "decentralized" | "centralized";
+  /** Envs stepped side by side; one update round per vectorized step. Default 4. */
+  numEnvs?: number;
+  /** Std of the Gaussian exploration noise. Default 0.1. */
+  explorationNoise?: number;
+  /** Env steps of uniform random actions before learning starts. Default 10,000. */
+  warmupSteps?: number;
+  /** Minibatch size. Default 1024. */
+  batchSize?: number;
+  /** Replay buffer capacity (transitions). Default 1,000,000. */
+  bufferSize?: number;
+  /** Adam learning rate of actors and critics. Default 1e-3 (0.01 collapses online). */
+  lr?: number;
+  /** Discount. Default 0.95. */
+  gamma?: number;
+  /** Update rounds between ladder snapshots. Default 1000. */
+  snapshotEvery?: number;
+  /** Episodes per snapshot score. Default 100. */
+  snapshotEpisodes?: number;
+  /** Seed of the snapshot evaluation episodes. Default 100. */
+  evalSeed?: number;
+  /** Seed of weights, exploration, minibatches and env resets. Default 0. */
+  seed?: number;
+  /** Every agent learns, the prey too (for training the kit's own prey). Default false. */
+  trainPrey?: boolean;
+  /** The frozen prey (tasks with one, unless `trainPrey`). */
+  prey?: Float64Policy | null;
+  /** Where to keep the checkpoint; resumes from it when present. */
+  checkpointDir?: string;
+  /** Update rounds between checkpoints. Default 1000. */
+  checkpointEvery?: number;
+  /** Called after each snapshot. */
+  onSnapshot?: (s: Snapshot) => void;
+  /** Called after every update round with the rounds done. */
+  onUpdate?: (updates: number) => void;
+  /** Prey source recorded in the ladder. */
+  preySource?: "original" | "kit" | null;
+}
+
+interface OnlineCheckpoint {
+  format: "omar-kit-online-v1";
+  updates: number;
+  envSteps: number;
+  size: number;
+  ptr: number;
+  chunks: { file: string; start: number; count: number }[];
+  streams: { env: RngState; explore: RngState; minibatch: RngState[] };
+  env: { pos: number[]; vel: number[]; t: number; scores: number[] }; // doubles round-trip exactly through JSON
+  algorithm: Record<string, unknown>;
+  snapshots: Snapshot[];
+}
+
+/** The learning view of `task`: with `trainPrey`, every agent is a learner and none is frozen. */
+function learningTask(task: ParticleTask, trainPrey: boolean): ParticleTask {
+  if (!trainPrey || task.prey === null) return task;
+  return { ...task, learners: Array.from({ length: task.world.numAgents }, (_, i) => i), prey: null };
+}
+
+/** Trains behaviour policies online and returns the snapshot ladder (and the final actors' snapshot). */
+export async function trainOnline(baseTask: ParticleTask, options: OnlineOptions): Promise<Ladder> {
+  const trainPrey = options.trainPrey ?? false;
+  const task = learningTask(baseTask, trainPrey);
+  if (task.prey !== null && !options.prey) {
+    throw new KitInputError(`online training on ${task.name} needs the prey`);
+  }
+  const o = {
+    numEnvs: options.numEnvs ?? 4,
+    explorationNoise: options.explorationNoise ?? 0.1,
+    warmupSteps: options.warmupSteps ?? 10_000,
+    batchSize: options.batchSize ?? 1024,
+    bufferSize: options.bufferSize ?? 1_000_000,
+    lr: options.lr ?? 1e-3,
+    gamma: options.gamma ?? 0.95,
+    snapshotEvery: options.snapshotEvery ?? 1000,
+    snapshotEpisodes: options.snapshotEpisodes ?? 100,
+    evalSeed: options.evalSeed ?? 100,
+    seed: options.seed ?? 0,
+    checkpointEvery: options.checkpointEvery ?? 1000,
+    critic: options.critic ?? "decentralized",
+  };
+  const E = o.numEnvs, T = task.episodeLength, d = task.actDim, nA = task.world.numAgents;
+  const spec = { obsDims: task.learners.map((i) => task.obsDims[i]), actDim: d };
+  const algo = makeAlgorithm("itd3", spec, {
+    critic: o.critic,
+    actorLr: o.lr,
+    criticLr: o.lr,
+    gamma: o.gamma,
+    inputBatchNorm: false,
+    actionPenalty: 0,
+    targetNoise: 0.2,
+    targetNoiseClip: 0.5,
+    policyDelay: 2,
+    seed: o.seed,
+  });
+  // the replay buffer: a dataset whose size grows as it fills
+  const buffer: MultiAgentDataset = {
+    size: 0,
+    agents: task.obsDims.map((od): AgentData => ({
+      obs: new Float32Array(o.bufferSize * od),
+      actions: new Float32Array(o.bufferSize * d),
+      rewards: new Float32Array(o.bufferSize),
+      nextObs: new Float32Array(o.bufferSize * od),
+      terminals: new Uint8Array(o.bufferSize),
+      timeouts: new Uint8Array(o.bufferSize),
+      obsDim: od,
+      actDim: d,
+    })),
+    meta: {
+      task: task.name,
+      quality: "replay",
+      seed: o.seed,
+      preySource: null,
+      behaviourPolicy: "online",
+      episodeLength: T,
+      referenceScores: null,
+      kitVersion: KIT_VERSION,
+    },
+  };
+  const minibatches = new Minibatcher(algo, { dataset: buffer, task }, {
+    batchSize: o.batchSize,
+    seed: o.seed,
+  });
+  const env = new ParticleVecEnv(task, E, { prey: options.prey });
+  let envRng = Rng.fromSeed(o.seed, "online-env"), explore = Rng.fromSeed(o.seed, "exploration");
+  let updates = 0, envSteps = 0, ptr = 0, savedPtr = 0;
+  const snapshots: Snapshot[] = [];
+  let chunks: OnlineCheckpoint["chunks"] = [];
+  const ckFile = options.checkpointDir ? join(options.checkpointDir, "state.json") : null;
+
+  if (ckFile && await exists(ckFile)) {
+    const ck = decodeState<OnlineCheckpoint>(JSON.parse(await Deno.readTextFile(ckFile)) as EncodedState);
+    if (ck.format !== "omar-kit-online-v1") {
+      throw new KitInputError(`${ckFile}: not an online-training checkpoint`);
+    }
+    for (const c of ck.chunks) {
+      readChunk(
+        new Float32Array((await Deno.readFile(join(options.checkpointDir!, c.file))).buffer),
+        c,
+        buffer,
+        o.bufferSize,
+      );
+    }
+    ({ updates, envSteps, ptr, chunks } = ck);
+    buffer.size = ck.size, savedPtr = ptr;
+    envRng = Rng.fromState(ck.streams.env), explore = Rng.fromState(ck.streams.explore);
+    minibatches.streams = ck.streams.minibatch.map((s) => Rng.fromState(s));
+    env.state.pos.set(ck.env.pos), env.state.vel.set(ck.env.vel);
+    env.resetFromStates(Array.from({ length: E }, (_, e) => env.getState(e))); // recomputes the observations
+    env.t = ck.env.t, env.scores.set(ck.env.scores);
+    algo.load(ck.algorithm);
+    snapshots.push(...ck.snapshots);
+  } else env.reset(envRng);
+
+  const save = async () => {
+    if (!ckFile) return;
+    await Deno.mkdir(options.checkpointDir!, { recursive: true });
+    if (envSteps > 0 && ptr !== savedPtr) {
+      const file = `chunk_${chunks.length}.f32`;
+      const c = {
+        file,
+        start: savedPtr,
+        count: (ptr - savedPtr + o.bufferSize) % o.bufferSize || o.bufferSize,
+      };
+      await writeFileAtomic(join(options.checkpointDir!, file), writeChunk(c, buffer, o.bufferSize));
+      chunks = [...chunks, c];
+      savedPtr = ptr;
+    }
+    const ck: OnlineCheckpoint = {
+      format: "omar-kit-online-v1",
+      updates,
+      envSteps,
+      size: buffer.size,
+      ptr,
+      chunks,
+      streams: {
+        env: envRng.state(),
+        explore: explore.state(),
+        minibatch: minibatches.streams.map((s) => s.state()),
+      },
+      env: {
+        pos: Array.from(env.state.pos),
+        vel: Array.from(env.state.vel),
+        t: env.t,
+        scores: Array.from(env.scores),
+      },
+      algorithm: algo.save(),
+      snapshots,
+    };
+    await writeFileAtomic(ckFile, JSON.stringify(encodeState(ck)));
+  };
+
+  const takeSnapshot = () => {
+    const state = algo.save() as {
+      agents: { actor: { params: Record<string, { shape: number[]; data: Float32Array }> } }[];
+    };
+    const policies = state.agents.map((a) => snapshotPolicy(a.actor.params));
+    const partial: Snapshot = {
+      updates,
+      envSteps,
+      score: 0,
+      scoreStd: 0,
+      episodes: o.snapshotEpisodes,
+      policies,
+    };
+    const r = evaluate(
+      baseTask,
+      snapshotJointPolicy(
+        trainPrey ? { ...partial, policies: policies.slice(0, baseTask.learners.length) } : partial,
+      ),
+      {
+        episodes: o.snapshotEpisodes,
+        seed: o.evalSeed,
+        prey: trainPrey && baseTask.prey !== null ? frozenActor(policies[baseTask.prey]) : options.prey,
+      },
+    );
+    const s = { ...partial, score: r.mean, scoreStd: r.std };
+    snapshots.push(s);
+    options.onSnapshot?.(s);
+  };
+
+  const random = uniformRandomPolicy(explore);
+  const noisy = noisyPolicy(algo.policy(), explore, { sigma: o.explorationNoise });
+  const obs = task.learners.map((i) => new Float32Array(E * task.obsDims[i]));
+  const act = task.learners.map(() => new Float32Array(E * d));
+  if (snapshots.length === 0 && updates === 0) takeSnapshot();
+  while (updates < options.updates) {
+    task.learners.forEach((i, k) => obs[k].set(env.obs[i]));
+    (envSteps < o.warmupSteps ? random : noisy).act(obs, act);
+    // rows of this step: record obs before stepping
+    const rows = Array.from({ length: E }, (_, e) => (ptr + e) % o.bufferSize);
+    for (let i = 0; i < nA; i++) {
+      const od = task.obsDims[i], a = buffer.agents[i];
+      rows.forEach((row, e) => a.obs.set(env.obs[i].subarray(e * od, (e + 1) * od), row * od));
+    }
+    env.step(act);
+    for (let i = 0; i < nA; i++) {
+      const od = task.obsDims[i], a = buffer.agents[i];
+      rows.forEach((row, e) => {
+        a.nextObs.set(env.obs[i].subarray(e * od, (e + 1) * od), row * od);
+        for (let c = 0; c < d; c++) a.actions[row * d + c] = env.actions[(e * nA + i) * d + c];
+        a.rewards[row] = env.rewards[e * nA + i];
+        a.terminals[row] = 0;
+        a.timeouts[row] = env.t === T ? 1 : 0;
+      });
+    }
+    ptr = (ptr + E) % o.bufferSize;
+    buffer.size = Math.min(buffer.size + E, o.bufferSize);
+    envSteps += E;
+    if (env.t === T) env.reset(envRng);
+    if (envSteps >= o.warmupSteps && buffer.size >= o.batchSize) {
+      algo.update(minibatches.next());
+      updates++;
+      options.onUpdate?.(updates);
+      if (updates % o.snapshotEvery === 0) takeSnapshot();
+      if (updates % o.checkpointEvery === 0) await save();
+    }
+  }
+  await save();
+  // a run that stops between snapshots ends with one more, kept out of the checkpoint so that a resumed
+  // run's ladder equals an uninterrupted one
+  const saved = snapshots.length;
+  if (snapshots[snapshots.length - 1].updates !== updates) takeSnapshot();
+  const ladderSnapshots = snapshots.slice();
+  snapshots.length = saved;
+  algo.dispose();
+  return {
+    format: "omar-kit-ladder-v1",
+    task: baseTask.name,
+    preySource: trainPrey ? null : options.preySource ?? (baseTask.prey === null ? null : "original"),
+    config: {
+      ...o,
+      updates: options.updates,
+      trainPrey,
+      algorithm: "itd3",
+      targetNoise: 0.2,
+      targetNoiseClip: 0.5,
+      policyDelay: 2,
+    },
+    kitVersion: KIT_VERSION,
+    snapshots: ladderSnapshots,
+  };
+}
+
+/** Rows `[start, start + count)` (mod capacity) of every agent, concatenated as float32. */
+function writeChunk(c: { start: number; count: number }, buffer: MultiAgentDataset, cap: number): Uint8Array {
+  const parts: Float32Array[] = [];
+  for (const a of buffer.agents) {
+    const od = a.obsDim, d = a.actDim;
+    const take = (arr: Float32Array | Uint8Array, width: number) => {
+      const out = new Float32Array(c.count * width);
+      for (let r = 0; r < c.count; r++) {
+        const row = (c.start + r) % cap;
+        for (let j = 0; j < width; j++) out[r * width + j] = arr[row * width + j];
+      }
+      return out;
+    };
+    parts.push(
+      take(a.obs, od),
+      take(a.actions, d),
+      take(a.rewards, 1),
+      take(a.nextObs, od),
+      take(a.terminals, 1),
+      take(a.timeouts, 1),
+    );
+  }
+  const total = parts.reduce((s, p) => s + p.length, 0);
+  const all = new Float32Array(total);
+  let off = 0;
+  for (const p of parts) all.set(p, off), off += p.length;
+  return new Uint8Array(all.buffer);
+}
+
+function readChunk(
+  data: Float32Array,
+  c: { start: number; count: number },
+  buffer: MultiAgentDataset,
+  cap: number,
+): void {
+  let off = 0;
+  for (const a of buffer.agents) {
+    const od = a.obsDim, d = a.actDim;
+    const put = (arr: Float32Array | Uint8Array, width: number) => {
+      for (let r = 0; r < c.count; r++) {
+        const row = (c.start + r) % cap;
+        for (let j = 0; j < width; j++) arr[row * width + j] = data[off + r * width + j];
+      }
+      off += c.count * width;
+    };
+    put(a.obs, od),
+      put(a.actions, d),
+      put(a.rewards, 1),
+      put(a.nextObs, od),
+      put(a.terminals, 1),
+      put(a.timeouts, 1);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * `deno task behaviour …`: behaviour policies for the kit's datasets.
+ *
+ *   train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized] [--seed S]
+ *              [--snapshot-every N] [--checkpoint-dir DIR] [--out fixtures/behaviour]
+ *        online ITD3 until N update rounds, a ladder of snapshots with their scores; resumable
+ *   train-prey TASK [--updates N] [--seed S]
+ *        trains predators and prey together and freezes the prey as fixtures/prey/TASK.json
+ *   show TASK [--prey original|kit]      prints a ladder
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
+import { checkName, KitInputError } from "../lib/util/errors.ts";
+import { Progress } from "../lib/util/progress.ts";
+import { REPO_ROOT } from "../lib/util/paths.ts";
+import { loadPrey, makeTask, PREY_SOURCES, type PreySource } from "../lib/envs/mod.ts";
+import { initBackend } from "../lib/nn/backend.ts";
+import { trainOnline } from "../lib/behaviour/online.ts";
+import { ladderPath, readLadder, writeLadder, writePrey } from "../lib/behaviour/store.ts";
+
+/** Default update rounds per task: about where the online learner plateaus (issue #4's measurements). */
+function defaultUpdates(task: string): number {
+  if (task === "cooperative_navigation") return 150_000;
+  if (task === "predator_prey" || task === "world") return 20_000;
+  return 5_000; // 1-D Spread
+}
+
+const USAGE = `usage:
+  deno task behaviour train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized]
+                           [--seed 0] [--snapshot-every N] [--checkpoint-dir DIR] [--out fixtures/behaviour]
+  deno task behaviour train-prey TASK [--updates N] [--seed 0]
+  deno task behaviour show TASK [--prey original|kit]`;
+
+runMain(async () => {
+  const { flags, positionals } = parseFlags(Deno.args, {
+    prey: { type: "string", default: "original" },
+    updates: { type: "string" },
+    critic: { type: "string", default: "decentralized" },
+    seed: { type: "string" },
+    "snapshot-every": { type: "string" },
+    "checkpoint-dir": { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help || positionals.length === 0) return console.log(USAGE);
+  const command = checkName("behaviour command", positionals[0], ["train", "train-prey", "show"]);
+  if (positionals.length !== 2) throw new KitInputError(`${command} needs a task\n${USAGE}`);
+  const task = makeTask(positionals[1]);
+  const preySource = task.prey === null
+    ? null
+    : checkName("prey source", flags.prey as string, PREY_SOURCES) as PreySource;
+  if (command === "show") {
+    const ladder = await readLadder(ladderPath(task.name, preySource, flags.out as string | undefined));
+    console.log(`${ladder.task} (prey ${ladder.preySource ?? "–"}): ${ladder.snapshots.length} snapshots`);
+    console.log("updates   env steps   score ± std");
+    for (const s of ladder.snapshots) {
+      console.log(
+        `${String(s.updates).padStart(7)} ${String(s.envSteps).padStart(11)}   ${s.score.toFixed(1)} ± ${
+          s.scoreStd.toFixed(1)
+        }`,
+      );
+    }
+    return;
+  }
+  await initBackend();
+  const updates = numberFlag(flags, "updates", defaultUpdates(task.name));
+  const seed = numberFlag(flags, "seed", 0);
+  const trainPrey = command === "train-prey";
+  if (trainPrey && task.prey === null) throw new KitInputError(`task ${task.name} has no prey to train`);
+  const tag = trainPrey ? `${task.name}_prey` : preySource ? `${task.name}_${preySource}` : task.name;
+  const checkpointDir = (flags["checkpoint-dir"] as string | undefined) ??
+    join("cache", "behaviour", `${tag}_seed${seed}`);
+  const bar = new Progress(`${command} ${tag}`, updates, { lineEverySeconds: 30 });
+  let last = 0;
+  const ladder = await trainOnline(task, {
+    updates,
+    critic: checkName("critic", flags.critic as string, ["decentralized", "centralized"] as const),
+    seed,
+    snapshotEvery: numberFlag(flags, "snapshot-every", Math.max(100, Math.round(updates / 30))),
+    checkpointDir,
+    trainPrey,
+    prey: trainPrey || task.prey === null ? null : await loadPrey(task, { source: preySource! }),
+    preySource,
+    onUpdate: (n) => (bar.tick(n - last), last = n),
+    onSnapshot: (s) =>
+      console.log(
+        `\nsnapshot: ${s.updates} updates, ${s.envSteps} env steps, score ${s.score.toFixed(1)} ± ${
+          s.scoreStd.toFixed(1)
+        }`,
+      ),
+  });
+  bar.finish();
+  if (trainPrey) {
+    const final = ladder.snapshots[ladder.snapshots.length - 1];
+    const path = join(REPO_ROOT, "fixtures", "prey", `${task.name}.json`);
+    await writePrey(path, final.policies[task.prey!], {
+      task: task.name,
+      updates,
+      seed,
+      kitVersion: ladder.kitVersion,
+    });
+    console.log(`wrote the kit's prey to ${path}`);
+    return;
+  }
+  const path = ladderPath(task.name, preySource, flags.out as string | undefined);
+  await writeLadder(path, ladder);
+  console.log(`wrote ${ladder.snapshots.length} snapshots to ${path}`);
+});
