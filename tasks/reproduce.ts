@@ -1,7 +1,8 @@
 /**
- * `deno task reproduce TARGET [--profile smoke|quick|paper] [--out DIR]` and `deno task reproduce list`:
- * runs one of the paper's tables or figures (or the kit's reference measurements) and prints it with
- * the paper's numbers beside.
+ * `deno task reproduce TARGET [--profile smoke|quick|paper] [--jobs N] [--shard i/n] [knob overrides]`,
+ * `deno task reproduce list`, `deno task reproduce merge TARGET DIR...`: runs one of the paper's tables
+ * or figures and prints it with the paper's numbers beside. Runs are content-addressed under `--out`
+ * (default `results/`): finished runs are skipped, interrupted ones resume.
  *
  * @module
  */
@@ -10,29 +11,79 @@ import { parseFlags, runMain } from "../lib/util/cli.ts";
 import { KitInputError } from "../lib/util/errors.ts";
 import { parseProfile, PROFILES } from "../lib/experiments/profiles.ts";
 import { findTarget, TARGETS } from "../lib/experiments/targets.ts";
+import { parseShard } from "../lib/experiments/scheduler.ts";
+import { initBackend } from "../lib/nn/backend.ts";
 
-const USAGE = "usage: deno task reproduce TARGET|list [--profile smoke|quick|paper] [--out results]";
+const USAGE = `usage:
+  deno task reproduce TARGET [--profile smoke|quick|paper] [--jobs N] [--shard i/n | --shards n] [--out results]
+                             [--seeds N] [--rounds N] [--batch N] [--samples N] [--eval-every N] [--eval-episodes N]
+                             [--algos a,b] [--tasks a,b] [--qualities a,b] [--preset official|paper]
+  deno task reproduce list
+  deno task reproduce merge TARGET DIR... [--profile P] [--out results]   (assemble the table from shard folders)`;
+
+const KNOBS = [
+  "seeds",
+  "rounds",
+  "batch",
+  "samples",
+  "eval-every",
+  "eval-episodes",
+  "algos",
+  "tasks",
+  "qualities",
+  "preset",
+];
 
 runMain(async () => {
   const { flags, positionals } = parseFlags(Deno.args, {
     profile: { type: "string", default: "quick" },
     out: { type: "string", default: "results" },
+    jobs: { type: "string", default: String(navigator.hardwareConcurrency || 1) },
+    shard: { type: "string" },
+    shards: { type: "string" },
+    ...Object.fromEntries(KNOBS.map((k) => [k, { type: "string" as const }])),
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return console.log(USAGE);
-  if (positionals.length !== 1) throw new KitInputError(`expected one target; ${USAGE}`);
+  if (positionals.length === 0) throw new KitInputError(`expected a target; ${USAGE}`);
   const profile = parseProfile(flags.profile as string);
   if (positionals[0] === "list") {
-    console.log(`target       cost (${PROFILES.join(" / ")})            what`);
+    console.log(`target       cost (${PROFILES.join(" / ")})                              what`);
     for (const t of TARGETS) {
       const cost = t.run ? PROFILES.map((p) => t.cost[p]).join(" / ") : "not available yet";
-      console.log(`${t.name.padEnd(12)} ${cost.padEnd(32)} ${t.description}`);
+      console.log(`${t.name.padEnd(12)} ${cost.padEnd(50)} ${t.description}`);
     }
     return;
   }
-  const target = findTarget(positionals[0]);
+  const merge = positionals[0] === "merge";
+  const target = findTarget(merge ? positionals[1] ?? "" : positionals[0]);
   if (!target.run) throw new KitInputError(`target "${target.name}" is not available yet: ${target.pending}`);
-  const outDir = join(flags.out as string, target.name, profile);
+  if (!merge && positionals.length !== 1) throw new KitInputError(`expected one target; ${USAGE}`);
+  if (merge && positionals.length < 3) {
+    throw new KitInputError(`merge needs a target and at least one results folder; ${USAGE}`);
+  }
+  const jobs = Number(flags.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new KitInputError(`--jobs expects a positive integer, got "${flags.jobs}"`);
+  }
+  const shardCount = flags.shards === undefined ? undefined : Number(flags.shards);
+  const root = flags.out as string;
+  const outDir = join(root, target.name, profile);
+  const overrides = Object.fromEntries(
+    KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
+  );
+  await initBackend();
   console.log(`reproduce ${target.name} (profile ${profile}; ${target.cost[profile]}) → ${outDir}`);
-  console.log(await target.run(profile, outDir));
+  console.log(
+    await target.run({
+      profile,
+      outDir,
+      root,
+      jobs,
+      shard: merge ? undefined : parseShard(flags.shard as string | undefined, shardCount),
+      overrides,
+      reportOnly: merge,
+      mergeRoots: merge ? positionals.slice(2) : undefined,
+    }),
+  );
 });

@@ -1,15 +1,49 @@
 /**
- * The targets of `deno task reproduce`: what each reproduces, what it costs per profile, and whether
- * the kit can run it yet.
+ * The targets of `deno task reproduce`: what each reproduces, what it costs per profile, how its runs
+ * are listed and how their results become a table and a figure.
  *
  * @module
  */
 import { join } from "node:path";
-import { KitInputError } from "../util/errors.ts";
+import { checkName, KitInputError } from "../util/errors.ts";
+import { ALGORITHMS } from "../algos/registry.ts";
+import { PRESETS } from "../algos/presets.ts";
+import { QUALITIES } from "../behaviour/generate.ts";
+import { makeTask } from "../envs/registry.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import { Progress } from "../util/progress.ts";
 import type { Profile } from "./profiles.ts";
 import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./references.ts";
+import { collectResults, runAll, type Shard } from "./scheduler.ts";
+import {
+  type GridConfig,
+  gridDefaults,
+  gridRuns,
+  officialRounds,
+  PAPER_TABLE1,
+  reportGrid,
+} from "./table1.ts";
+import type { RunResult } from "./runs.ts";
+
+/** What a target run gets from the command line. */
+export interface TargetContext {
+  /** The profile. */
+  profile: Profile;
+  /** Where this target's tables and figures go. */
+  outDir: string;
+  /** Results root shared by all targets (runs and datasets, content-addressed). */
+  root: string;
+  /** Worker processes. */
+  jobs: number;
+  /** This process's shard, if any. */
+  shard?: Shard;
+  /** Flag overrides of the profile's knobs (`seeds`, `rounds`, `batch`, ...). */
+  overrides: Record<string, string>;
+  /** Only report from existing results (merge). */
+  reportOnly?: boolean;
+  /** Extra results roots to read (merge). */
+  mergeRoots?: string[];
+}
 
 /** A reproduce target. */
 export interface Target {
@@ -19,8 +53,8 @@ export interface Target {
   description: string;
   /** Rough cost per profile on one core. */
   cost: Record<Profile, string>;
-  /** Runs it, writing results under `outDir`; returns the printed report. Absent while not built yet. */
-  run?: (profile: Profile, outDir: string) => Promise<string>;
+  /** Runs it; returns the printed report. Absent while not built yet. */
+  run?: (ctx: TargetContext) => Promise<string>;
   /** For targets not built yet: what they wait for. */
   pending?: string;
 }
@@ -42,18 +76,138 @@ function referencesReport(rows: ReferenceRow[], profile: Profile): string {
   return lines.join("\n");
 }
 
+/** Applies flag overrides to a grid config (lists comma-separated). */
+export function applyGridOverrides(c: GridConfig, o: Record<string, string>): GridConfig {
+  const num = (k: string) => {
+    const v = Number(o[k]);
+    if (!Number.isFinite(v) || v <= 0) {
+      throw new KitInputError(`--${k} expects a positive number, got "${o[k]}"`);
+    }
+    return v;
+  };
+  const list = (k: string) => o[k].split(",").map((s) => s.trim()).filter(Boolean);
+  if (o.algos) list("algos").forEach((a) => checkName("algorithm", a, ALGORITHMS));
+  if (o.tasks) list("tasks").forEach((t) => makeTask(t));
+  if (o.qualities) list("qualities").forEach((q) => checkName("quality", q, QUALITIES));
+  if (o.preset) checkName("preset", o.preset, PRESETS);
+  return {
+    ...c,
+    ...(o.seeds ? { seeds: num("seeds") } : {}),
+    ...(o.samples ? { samples: num("samples") } : {}),
+    ...(o.rounds ? { rounds: num("rounds") } : {}),
+    ...(o.batch ? { batchSize: num("batch") } : {}),
+    ...(o["eval-every"] ? { evalEvery: num("eval-every") } : {}),
+    ...(o["eval-episodes"] ? { evalEpisodes: num("eval-episodes") } : {}),
+    ...(o.algos ? { algos: list("algos") } : {}),
+    ...(o.tasks ? { tasks: list("tasks") } : {}),
+    ...(o.qualities ? { qualities: list("qualities") } : {}),
+    ...(o.preset ? { preset: o.preset as GridConfig["preset"] } : {}),
+  };
+}
+
+/** Rough seconds per update round on one core at B = 1024 (measured with `deno task bench train`). */
+const SECONDS_PER_ROUND: Record<string, number> = {
+  itd3: 0.06,
+  td3bc: 0.05,
+  icq: 0.045,
+  cql: 0.2,
+  omar: 0.27,
+};
+
+/** A rough wall-time estimate of a grid on `jobs` cores. */
+export function estimateGridSeconds(
+  c: GridConfig,
+  runs: { algo: string; rounds: number }[],
+  jobs: number,
+): number {
+  const s = runs.reduce(
+    (a, r) => a + r.rounds * (SECONDS_PER_ROUND[r.algo] ?? 0.1) * (c.batchSize / 1024),
+    0,
+  );
+  return s / Math.max(1, jobs);
+}
+
+function gridTarget(name: string, description: string, critic: "decentralized" | "centralized"): Target {
+  return {
+    name,
+    description,
+    cost: { smoke: "~3 min", quick: "~45 min (2 cores)", paper: "~40 h (1 core)" },
+    async run(ctx) {
+      const c = applyGridOverrides({ ...gridDefaults(ctx.profile), critic }, ctx.overrides);
+      const { runs, missing } = await gridRuns(c);
+      await Deno.mkdir(ctx.outDir, { recursive: true });
+      await writeFileAtomic(
+        join(ctx.outDir, "config.json"),
+        JSON.stringify({ target: name, profile: ctx.profile, ...c }, null, 2) + "\n",
+      );
+      const est = estimateGridSeconds(
+        c,
+        runs.map((r) => ({ algo: r.algo, rounds: r.budget.rounds })),
+        ctx.jobs,
+      );
+      console.log(
+        `${runs.length} runs (${c.algos.length} algorithms × ${c.tasks.length} tasks × ${c.qualities.length} qualities × ${c.seeds} seeds` +
+          `${missing.length ? `, ${missing.length} cells without a ladder` : ""}); estimated ${
+            (est / 60).toFixed(1)
+          } min on ${ctx.jobs} core(s)` +
+          (ctx.profile === "quick"
+            ? "\nthis is the QUICK profile: smaller datasets and batch, 3 seeds — not the paper's protocol"
+            : ""),
+      );
+      let results: RunResult[];
+      if (ctx.reportOnly) {
+        const have = new Map(
+          (await collectResults([ctx.root, ...(ctx.mergeRoots ?? [])])).map((r) => [r.id, r]),
+        );
+        const { shardRuns } = await import("./scheduler.ts");
+        const listed = await shardRuns(runs);
+        const absent = listed.filter((r) => !have.has(r.id));
+        if (absent.length) {
+          throw new KitInputError(
+            `merge: ${absent.length} of ${listed.length} runs have no result in the given folders`,
+          );
+        }
+        results = listed.map((r) => have.get(r.id)!);
+      } else {
+        results = await runAll(runs, {
+          root: ctx.root,
+          jobs: ctx.jobs,
+          shard: ctx.shard,
+          onRunDone: (r, done, total) =>
+            console.log(
+              `[${done}/${total}] ${r.spec.algo} ${r.spec.dataset.task}/${r.spec.dataset.quality} seed ${r.spec.seed}: ` +
+                `${r.final.normalized?.toFixed(1) ?? r.final.score.toFixed(1)} (${r.seconds.toFixed(0)} s)`,
+            ),
+        });
+        if (ctx.shard) {
+          return `shard ${ctx.shard.index}/${ctx.shard.count}: ${results.length} runs done under ${ctx.root}; ` +
+            `assemble with \`deno task reproduce merge ${name} DIR...\``;
+        }
+      }
+      return await reportGrid(
+        `${name === "table8" ? "Table 8 (centralized critics)" : "Table 1"} — profile ${ctx.profile}`,
+        c,
+        results,
+        missing,
+        ctx.outDir,
+        name === "table1" ? PAPER_TABLE1 : null,
+      );
+    },
+  };
+}
+
 /** Every target, built or planned, in the order `list` prints them. */
 export const TARGETS: readonly Target[] = [
   {
     name: "references",
     description: "random / zero / scripted-rule scores per MPE task vs the original code and the paper",
     cost: { smoke: "~2 s", quick: "~10 s", paper: "~1 min" },
-    async run(profile, outDir) {
-      const episodes = REFERENCE_EPISODES[profile];
+    async run(ctx) {
+      const episodes = REFERENCE_EPISODES[ctx.profile];
       const bar = new Progress("references", 7);
       const rows = await measureReferences(episodes, { onRow: () => bar.tick() });
       bar.finish();
-      await Deno.mkdir(outDir, { recursive: true });
+      await Deno.mkdir(ctx.outDir, { recursive: true });
       const csv = [
         "task,behaviour,episodes,mean,std,stderr,original_mean,original_std,paper",
         ...rows.map((r) =>
@@ -71,20 +225,24 @@ export const TARGETS: readonly Target[] = [
             .join(",")
         ),
       ].join("\n") + "\n";
-      await writeFileAtomic(join(outDir, "references.csv"), csv);
+      await writeFileAtomic(join(ctx.outDir, "references.csv"), csv);
       await writeFileAtomic(
-        join(outDir, "references.json"),
-        JSON.stringify({ target: "references", profile, episodes, rows }, null, 2) + "\n",
+        join(ctx.outDir, "references.json"),
+        JSON.stringify({ target: "references", profile: ctx.profile, episodes, rows }, null, 2) + "\n",
       );
-      return referencesReport(rows, profile);
+      return referencesReport(rows, ctx.profile);
     },
   },
+  gridTarget(
+    "table1",
+    "4 algorithms × 3 MPE tasks × 4 dataset qualities (decentralized critics)",
+    "decentralized",
+  ),
+  gridTarget("table8", "all algorithms on centralized critics (MATD3)", "centralized"),
   ...[
-    ["table1", "4 algorithms × 3 MPE tasks × 4 dataset qualities (decentralized critics)"],
     ["table2", "sampler ablation on cooperative navigation"],
     ["table5", "MA-CQL actor learning rate on 2-agent Spread"],
     ["table6", "MA-CQL actor updates on 2-agent Spread"],
-    ["table8", "all algorithms on centralized critics"],
     ["table9", "ITD3 vs MATD3 on cooperative navigation"],
     ["fig2", "2-agent Spread curves; MA-CQL vs n; the Q landscape"],
     ["fig3", "OMAR over MA-CQL vs n (offline)"],
@@ -97,7 +255,7 @@ export const TARGETS: readonly Target[] = [
     name,
     description,
     cost: { smoke: "–", quick: "–", paper: "–" },
-    pending: "needs the offline algorithms and the kit's datasets, which are not built yet",
+    pending: "not built yet (the run machinery and Table 1 are; this target's spec is next)",
   })),
 ];
 
@@ -106,8 +264,10 @@ export function findTarget(name: string): Target {
   const t = TARGETS.find((x) => x.name === name);
   if (!t) {
     throw new KitInputError(
-      `unknown target "${name}"; expected one of: list, ${TARGETS.map((x) => x.name).join(", ")}`,
+      `unknown target "${name}"; expected one of: list, merge, ${TARGETS.map((x) => x.name).join(", ")}`,
     );
   }
   return t;
 }
+
+export { officialRounds };

@@ -1,0 +1,186 @@
+/**
+ * One run = algorithm × dataset × seed × budget, described by a plain JSON spec. Its id is a hash of the
+ * spec and the kit version; its folder holds `spec.json`, `checkpoint.json` while it trains, and
+ * `result.json` (written atomically) once done. A finished run is never redone; an interrupted one resumes
+ * from its checkpoint and ends with the same numbers as an uninterrupted one.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { AlgorithmOptions } from "../algos/registry.ts";
+import { makeAlgorithm } from "../algos/registry.ts";
+import { type CurvePoint, trainOffline } from "../algos/train.ts";
+import { generateDataset } from "../behaviour/generate.ts";
+import { datasetDir, envIdForTask, readOmarDataset } from "../data/omar_layout.ts";
+import { loadPrey, type PreySource } from "../envs/prey.ts";
+import { makeTask } from "../envs/registry.ts";
+import type { Preset } from "../algos/presets.ts";
+import { KitInputError } from "../util/errors.ts";
+import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
+import { KIT_VERSION } from "../util/version.ts";
+
+/** Which dataset a run trains on (generated on first use, then cached). */
+export interface DatasetSpec {
+  /** Task id. */
+  task: string;
+  /** Quality (`random`, `medium-replay`, `medium`, `expert`, `full-replay`). */
+  quality: string;
+  /** Dataset seed (one dataset per training seed, as the authors). */
+  seed: number;
+  /** Transitions (random / medium / expert). */
+  samples: number;
+  /** Percent of the full replay's episodes (full-replay only). */
+  fraction?: number;
+  /** Prey source (tasks with a prey). */
+  prey?: PreySource;
+}
+
+/** A run: everything that determines its numbers. */
+export interface RunSpec {
+  /** Algorithm name. */
+  algo: string;
+  /** Preset of γ, τ and α. */
+  preset: Preset;
+  /** Algorithm options beyond the preset (critic kind, learning rates, sampler, …). */
+  options: AlgorithmOptions;
+  /** The dataset. */
+  dataset: DatasetSpec;
+  /** Seed of weights, minibatches and algorithm draws. */
+  seed: number;
+  /** Training budget. */
+  budget: { rounds: number; batchSize: number; evalEvery: number; evalEpisodes: number };
+}
+
+/** What a finished run leaves. */
+export interface RunResult {
+  /** Run id. */
+  id: string;
+  /** Its spec. */
+  spec: RunSpec;
+  /** Learning curve. */
+  curve: CurvePoint[];
+  /** Last evaluation. */
+  final: CurvePoint;
+  /** Best evaluation. */
+  best: CurvePoint;
+  /** Wall seconds of the run (summed over resumptions). */
+  seconds: number;
+}
+
+/** Deterministic JSON: keys sorted at every level. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort((
+      [a],
+      [b],
+    ) => a < b ? -1 : a > b ? 1 : 0);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The run's id: 16 hex digits of sha256(kit version + canonical spec). */
+export async function runId(spec: RunSpec): Promise<string> {
+  return (await sha256Hex(new TextEncoder().encode(`${KIT_VERSION}\n${canonicalJson(spec)}`))).slice(0, 16);
+}
+
+/** Where datasets of a given size are cached under `root`. */
+export function datasetRoot(root: string, ds: DatasetSpec): string {
+  return join(root, "datasets", `n${ds.samples}`);
+}
+
+/** Reads a finished run's result, or null. */
+export async function readResult(dir: string): Promise<RunResult | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(join(dir, "result.json"))) as RunResult;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw new KitInputError(`${dir}/result.json: unreadable (${(err as Error).message})`);
+  }
+}
+
+/** Makes (or finds) the run's dataset; returns its folder. Safe against concurrent workers: generation is atomic. */
+export async function ensureDataset(root: string, ds: DatasetSpec): Promise<string> {
+  const base = datasetRoot(root, ds);
+  const quality = ds.fraction !== undefined && ds.fraction < 100
+    ? `${ds.quality}-${ds.fraction}pct`
+    : ds.quality;
+  const dir = datasetDir(base, envIdForTask(ds.task), quality, ds.seed);
+  if (await exists(join(dir, "manifest.json"))) return dir;
+  try {
+    await generateDataset({
+      task: ds.task,
+      quality: ds.quality,
+      seed: ds.seed,
+      samples: ds.samples,
+      fraction: ds.fraction,
+      prey: ds.prey,
+      out: base,
+    });
+  } catch (err) {
+    // another worker may have finished the same dataset first
+    if (!(await exists(join(dir, "manifest.json")))) throw err;
+  }
+  return dir;
+}
+
+/** Executes one run under `root/runs/<id>` (skips it when finished, resumes it when interrupted). */
+export async function executeRun(spec: RunSpec, root: string): Promise<RunResult> {
+  const id = await runId(spec);
+  const dir = join(root, "runs", id);
+  const done = await readResult(dir);
+  if (done) return done;
+  await Deno.mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, "spec.json"), JSON.stringify(spec, null, 2) + "\n");
+  const task = makeTask(spec.dataset.task);
+  const dataDir = await ensureDataset(root, spec.dataset);
+  const dataset = await readOmarDataset(dataDir);
+  const prey = task.prey === null ? null : await loadPrey(task, { source: spec.dataset.prey ?? "original" });
+  const algo = makeAlgorithm(spec.algo, {
+    obsDims: task.learners.map((i) => task.obsDims[i]),
+    actDim: task.actDim,
+  }, {
+    ...spec.options,
+    seed: spec.seed,
+    context: {
+      task: task.name,
+      quality: spec.dataset.quality === "full-replay" ? "medium-replay" : spec.dataset.quality,
+      preset: spec.preset,
+    },
+  });
+  const t0 = performance.now();
+  const elapsedFile = join(dir, "elapsed.json");
+  const before = (await exists(elapsedFile))
+    ? JSON.parse(await Deno.readTextFile(elapsedFile)).seconds as number
+    : 0;
+  const r = await trainOffline(algo, { dataset, task }, {
+    rounds: spec.budget.rounds,
+    batchSize: spec.budget.batchSize,
+    evalEvery: spec.budget.evalEvery,
+    evalEpisodes: spec.budget.evalEpisodes,
+    seed: spec.seed,
+    prey,
+    references: dataset.meta.referenceScores,
+    checkpointPath: join(dir, "checkpoint.json"),
+    checkpointEvery: Math.max(10, Math.round(spec.budget.rounds / 20)),
+    onEval: () => {
+      Deno.writeTextFileSync(
+        elapsedFile,
+        JSON.stringify({ seconds: before + (performance.now() - t0) / 1000 }),
+      );
+    },
+  });
+  algo.dispose();
+  const result: RunResult = {
+    id,
+    spec,
+    curve: r.curve,
+    final: r.final,
+    best: r.best,
+    seconds: before + (performance.now() - t0) / 1000,
+  };
+  await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result) + "\n");
+  await Deno.remove(join(dir, "checkpoint.json")).catch(() => {});
+  return result;
+}

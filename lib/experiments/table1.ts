@@ -1,0 +1,258 @@
+/**
+ * Table 1: MA-ICQ, MA-TD3+BC, MA-CQL and OMAR on decentralized critics, for the three MPE tasks and
+ * four dataset qualities; mean ± std over seeds of the final normalised score, the paper's beside.
+ * Table 8 is the same grid on centralized critics (`critic: "centralized"`).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { exists, writeFileAtomic } from "../util/fs.ts";
+import { ladderPath } from "../behaviour/store.ts";
+import { barsWithErrors } from "../plots/specs.ts";
+import { writeFigure } from "../plots/render.ts";
+import type { Profile } from "./profiles.ts";
+import type { RunResult, RunSpec } from "./runs.ts";
+
+/** The grid and budget of a Table 1–style experiment; every field can be overridden by a flag. */
+export interface GridConfig {
+  /** Algorithms (columns). */
+  algos: string[];
+  /** Tasks. */
+  tasks: string[];
+  /** Dataset qualities. */
+  qualities: string[];
+  /** Seeds (a dataset per seed, as the authors). */
+  seeds: number;
+  /** Transitions per random / medium / expert dataset. */
+  samples: number;
+  /** Update rounds; `null` means the authors' per-task counts. */
+  rounds: number | null;
+  /** Minibatch size. */
+  batchSize: number;
+  /** Rounds between evaluations. */
+  evalEvery: number;
+  /** Episodes per evaluation. */
+  evalEpisodes: number;
+  /** `decentralized` (Table 1) or `centralized` (Table 8). */
+  critic: "decentralized" | "centralized";
+  /** Hyper-parameter preset. */
+  preset: "official" | "paper";
+}
+
+/** Profile defaults of the grid experiments. */
+export function gridDefaults(profile: Profile): GridConfig {
+  const base = {
+    algos: ["icq", "td3bc", "cql", "omar"],
+    tasks: ["cooperative_navigation", "predator_prey", "world"],
+    qualities: ["random", "medium-replay", "medium", "expert"],
+    critic: "decentralized" as const,
+    preset: "official" as const,
+  };
+  if (profile === "smoke") {
+    return { ...base, seeds: 2, samples: 5_000, rounds: 10, batchSize: 64, evalEvery: 5, evalEpisodes: 3 };
+  }
+  if (profile === "quick") {
+    return {
+      ...base,
+      seeds: 3,
+      samples: 100_000,
+      rounds: 300,
+      batchSize: 256,
+      evalEvery: 50,
+      evalEpisodes: 10,
+    };
+  }
+  return {
+    ...base,
+    seeds: 5,
+    samples: 1_000_000,
+    rounds: null,
+    batchSize: 1024,
+    evalEvery: 10,
+    evalEpisodes: 10,
+  };
+}
+
+/** The authors' update rounds (`num_steps / steps_per_update`, official-code.md §4). */
+export function officialRounds(task: string, quality: string): number {
+  if (task === "cooperative_navigation") return quality === "random" ? 6000 : 2000;
+  if (task === "predator_prey") return quality === "medium-replay" ? 1000 : 2000;
+  return 1000;
+}
+
+/** The runs of a grid; cells whose task has no behaviour ladder (non-random qualities) are left out. */
+export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missing: string[] }> {
+  const runs: RunSpec[] = [];
+  const missing: string[] = [];
+  for (const task of c.tasks) {
+    const prey = task === "cooperative_navigation" ? undefined : "original" as const;
+    const hasLadder = await exists(ladderPath(task, prey ?? null));
+    for (const quality of c.qualities) {
+      if (quality !== "random" && !hasLadder) {
+        missing.push(`${task}/${quality}`);
+        continue;
+      }
+      for (const algo of c.algos) {
+        for (let seed = 0; seed < c.seeds; seed++) {
+          runs.push({
+            algo,
+            preset: c.preset,
+            options: { critic: c.critic },
+            dataset: { task, quality, seed, samples: c.samples, prey },
+            seed,
+            budget: {
+              rounds: c.rounds ?? officialRounds(task, quality),
+              batchSize: c.batchSize,
+              evalEvery: c.evalEvery,
+              evalEpisodes: c.evalEpisodes,
+            },
+          });
+        }
+      }
+    }
+  }
+  return { runs, missing };
+}
+
+type Cell = [number, number];
+const T = (icq: Cell, td3bc: Cell, cql: Cell, omar: Cell) => ({ icq, td3bc, cql, omar });
+
+/** The paper's Table 1 (normalised score, mean ± std over 5 seeds). */
+export const PAPER_TABLE1: Record<string, Record<string, Record<string, Cell>>> = {
+  random: {
+    cooperative_navigation: T([6.3, 3.5], [9.8, 4.9], [24.0, 9.8], [34.4, 5.3]),
+    predator_prey: T([2.2, 2.6], [5.7, 3.5], [5.0, 8.2], [11.1, 2.8]),
+    world: T([1.0, 3.2], [2.8, 5.5], [0.6, 2.0], [5.9, 5.2]),
+  },
+  "medium-replay": {
+    cooperative_navigation: T([13.6, 5.7], [15.4, 5.6], [20.0, 8.4], [37.9, 12.3]),
+    predator_prey: T([34.5, 27.8], [28.7, 20.9], [24.8, 17.3], [47.1, 15.3]),
+    world: T([12.0, 9.1], [17.4, 8.1], [29.6, 13.8], [42.9, 19.5]),
+  },
+  medium: {
+    cooperative_navigation: T([29.3, 5.5], [29.3, 4.8], [34.1, 7.2], [47.9, 18.9]),
+    predator_prey: T([63.3, 20.0], [65.1, 29.5], [61.7, 23.1], [66.7, 23.2]),
+    world: T([71.9, 20.0], [73.4, 9.3], [58.6, 11.2], [74.6, 11.5]),
+  },
+  expert: {
+    cooperative_navigation: T([104.0, 3.4], [108.3, 3.3], [98.2, 5.2], [114.9, 2.6]),
+    predator_prey: T([113.0, 14.4], [115.2, 12.5], [93.9, 14.0], [116.2, 19.8]),
+    world: T([109.5, 22.8], [110.3, 21.3], [71.9, 28.1], [110.4, 25.7]),
+  },
+};
+
+const NAMES: Record<string, string> = {
+  icq: "MA-ICQ",
+  td3bc: "MA-TD3+BC",
+  cql: "MA-CQL",
+  omar: "OMAR",
+  itd3: "ITD3",
+};
+
+/** One cell of the kit's table. */
+export interface TableCell {
+  /** Quality. */
+  quality: string;
+  /** Task. */
+  task: string;
+  /** Algorithm. */
+  algo: string;
+  /** Mean final normalised score over seeds. */
+  mean: number;
+  /** Standard deviation over seeds. */
+  std: number;
+  /** Seeds. */
+  n: number;
+  /** The paper's value, when it has one. */
+  paper: Cell | null;
+}
+
+/** Aggregates results into cells (final normalised score; raw score when no references). */
+export function gridCells(results: RunResult[], paper: typeof PAPER_TABLE1 | null): TableCell[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const key = `${r.spec.dataset.quality}|${r.spec.dataset.task}|${r.spec.algo}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.entries()].map(([key, rs]) => {
+    const [quality, task, algo] = key.split("|");
+    const xs = rs.map((r) => r.final.normalized ?? r.final.score);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    return { quality, task, algo, mean, std, n: xs.length, paper: paper?.[quality]?.[task]?.[algo] ?? null };
+  });
+}
+
+/** Prints the table in the paper's layout, writes CSV, JSON and a figure; returns the printed text. */
+export async function reportGrid(
+  title: string,
+  c: GridConfig,
+  results: RunResult[],
+  missing: string[],
+  outDir: string,
+  paper: typeof PAPER_TABLE1 | null,
+): Promise<string> {
+  const cells = gridCells(results, paper);
+  const at = (q: string, t: string, a: string) =>
+    cells.find((x) => x.quality === q && x.task === t && x.algo === a);
+  const lines = [
+    title,
+    `(normalised score, final evaluation, mean ± std over seeds; paper's in brackets; * best in row)`,
+  ];
+  lines.push(
+    `${"quality".padEnd(14)}${"task".padEnd(24)}` + c.algos.map((a) => (NAMES[a] ?? a).padEnd(26)).join(""),
+  );
+  let kept = 0, rows = 0;
+  for (const q of c.qualities) {
+    for (const t of c.tasks) {
+      const row = c.algos.map((a) => at(q, t, a));
+      const best = Math.max(...row.map((x) => x?.mean ?? -Infinity));
+      lines.push(
+        `${q.padEnd(14)}${t.padEnd(24)}` + row.map((x) => {
+          if (!x) return "n/a".padEnd(26);
+          const p = x.paper ? ` [${x.paper[0]}±${x.paper[1]}]` : "";
+          return `${x.mean === best ? "*" : " "}${x.mean.toFixed(1)}±${x.std.toFixed(1)}${p}`.padEnd(26);
+        }).join(""),
+      );
+      const m = (a: string) => at(q, t, a)?.mean;
+      const [o, cq, bc, ic] = [m("omar"), m("cql"), m("td3bc"), m("icq")];
+      if ([o, cq, bc, ic].every((v) => v !== undefined)) {
+        rows++;
+        if (o! > cq! && cq! > bc! && cq! > ic!) kept++;
+      }
+    }
+  }
+  if (rows > 0) {
+    lines.push(`rows keeping the paper's ordering OMAR > MA-CQL > {MA-TD3+BC, MA-ICQ}: ${kept} of ${rows}`);
+  }
+  if (missing.length) {
+    lines.push(`n/a: ${missing.join(", ")} — no behaviour ladder yet (deno task behaviour train TASK)`);
+  }
+  await Deno.mkdir(outDir, { recursive: true });
+  const csv = ["quality,task,algo,mean,std,n,paper_mean,paper_std"]
+    .concat(
+      cells.map((x) =>
+        [x.quality, x.task, x.algo, x.mean, x.std, x.n, x.paper?.[0] ?? "", x.paper?.[1] ?? ""].join(",")
+      ),
+    )
+    .join("\n") + "\n";
+  await writeFileAtomic(join(outDir, "table.csv"), csv);
+  await writeFileAtomic(
+    join(outDir, "table.json"),
+    JSON.stringify({ title, config: c, cells, missing }, null, 2) + "\n",
+  );
+  await writeFileAtomic(join(outDir, "table.txt"), lines.join("\n") + "\n");
+  if (cells.length > 0) {
+    const spec = barsWithErrors(
+      cells.map((x) => ({
+        group: `${x.task} / ${x.quality}`,
+        series: NAMES[x.algo] ?? x.algo,
+        mean: x.mean,
+        std: x.std,
+      })),
+      { title, yTitle: "normalised score" },
+    );
+    await writeFigure(join(outDir, "figure"), spec);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,194 @@
+import { assert, assertEquals } from "./assert.ts";
+import { skipReference } from "./reference.ts";
+import { join } from "node:path";
+import { initBackend } from "../lib/nn/backend.ts";
+import { collectResults, parseShard, runAll } from "../lib/experiments/scheduler.ts";
+import { gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
+import { applyGridOverrides } from "../lib/experiments/targets.ts";
+import { runId } from "../lib/experiments/runs.ts";
+
+await initBackend("wasm");
+
+const tiny = applyGridOverrides(gridDefaults("smoke"), {
+  tasks: "cooperative_navigation",
+  qualities: "random",
+  algos: "itd3,td3bc,icq",
+  seeds: "2",
+  rounds: "4",
+  batch: "32",
+  samples: "500",
+  "eval-every": "2",
+  "eval-episodes": "2",
+});
+
+async function cli(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-run",
+      "tasks/reproduce.ts",
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("run ids are content addresses: same spec, same id; any knob changes it", async () => {
+  const { runs } = await gridRuns(tiny);
+  assertEquals(runs.length, 6);
+  assertEquals(await runId(structuredClone(runs[0])), await runId(runs[0]));
+  const other = { ...runs[0], budget: { ...runs[0].budget, rounds: 5 } };
+  assert((await runId(other)) !== (await runId(runs[0])));
+});
+
+Deno.test("shards: the union of 0/2 and 1/2 equals the unsharded run, result for result", async () => {
+  const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  try {
+    const { runs } = await gridRuns(tiny);
+    const whole = await runAll(runs, { root: a, quiet: true });
+    const s0 = await runAll(runs, { root: b, shard: { index: 0, count: 2 }, quiet: true });
+    const s1 = await runAll(runs, { root: b, shard: { index: 1, count: 2 }, quiet: true });
+    assertEquals(s0.length + s1.length, whole.length);
+    assertEquals(new Set([...s0, ...s1].map((r) => r.id)).size, whole.length);
+    const merged = new Map((await collectResults([b])).map((r) => [r.id, r]));
+    for (const r of whole) {
+      assertEquals(merged.get(r.id)?.curve, r.curve);
+      assertEquals(merged.get(r.id)?.final, r.final);
+    }
+    // a second pass finds every run finished and redoes nothing
+    const again = await runAll(runs, { root: a, quiet: true });
+    assertEquals(again.map((r) => r.seconds), whole.map((r) => r.seconds));
+  } finally {
+    await Deno.remove(a, { recursive: true });
+    await Deno.remove(b, { recursive: true });
+  }
+});
+
+Deno.test("shard flags: i/n, JOB_COMPLETION_INDEX with --shards, and clear errors", () => {
+  assertEquals(parseShard("1/3"), { index: 1, count: 3 });
+  Deno.env.set("JOB_COMPLETION_INDEX", "2");
+  try {
+    assertEquals(parseShard(undefined, 4), { index: 2, count: 4 });
+  } finally {
+    Deno.env.delete("JOB_COMPLETION_INDEX");
+  }
+  for (const bad of ["3/3", "x/2", "1"]) {
+    try {
+      parseShard(bad);
+      throw new Error("no error");
+    } catch (e) {
+      assert((e as Error).message.includes("--shard expects i/n"), (e as Error).message);
+    }
+  }
+});
+
+const knobs = [
+  "--tasks",
+  "cooperative_navigation",
+  "--qualities",
+  "random",
+  "--algos",
+  "itd3,omar",
+  "--seeds",
+  "2",
+  "--rounds",
+  "60",
+  "--batch",
+  "64",
+  "--samples",
+  "1000",
+  "--eval-every",
+  "20",
+  "--eval-episodes",
+  "3",
+  "--jobs",
+  "1",
+];
+
+Deno.test({
+  name: "reproduce killed mid-way and run again gives the same table as an uninterrupted run",
+  ignore: skipReference,
+  fn: async () => {
+    const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    try {
+      const whole = await cli("table1", "--profile", "smoke", "--out", a, ...knobs);
+      assertEquals(whole.code, 0, whole.stderr);
+      // start, kill once a run has checkpointed (mid-run), start again
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-env",
+          "--allow-sys",
+          "--allow-run",
+          "tasks/reproduce.ts",
+          "table1",
+          "--profile",
+          "smoke",
+          "--out",
+          b,
+          ...knobs,
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      const deadline = Date.now() + 60_000;
+      const hasCheckpoint = () => {
+        try {
+          return [...Deno.readDirSync(join(b, "runs"))].some((e) => {
+            try {
+              return Deno.statSync(join(b, "runs", e.name, "checkpoint.json")).isFile;
+            } catch {
+              return false;
+            }
+          });
+        } catch {
+          return false;
+        }
+      };
+      while (!hasCheckpoint() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      child.kill("SIGKILL");
+      await child.status;
+      const resumed = await cli("table1", "--profile", "smoke", "--out", b, ...knobs);
+      assertEquals(resumed.code, 0, resumed.stderr);
+      const cells = async (root: string) =>
+        JSON.parse(await Deno.readTextFile(join(root, "table1", "smoke", "table.json"))).cells;
+      assertEquals(await cells(b), await cells(a));
+      for (
+        const f of ["table.csv", "table.txt", "figure.svg", "figure.png", "figure.vl.json", "config.json"]
+      ) {
+        assert(Deno.statSync(join(b, "table1", "smoke", f)).size > 0, f);
+      }
+    } finally {
+      await Deno.remove(a, { recursive: true });
+      await Deno.remove(b, { recursive: true });
+    }
+  },
+});
+
+Deno.test("reproduce: unknown target, profile, algorithm and task are clear errors", async () => {
+  const cases: [string[], string][] = [
+    [["table99"], 'unknown target "table99"'],
+    [["table1", "--profile", "huge"], 'unknown profile "huge"'],
+    [["table1", "--algos", "bcq"], 'unknown algorithm "bcq"'],
+    [["table1", "--tasks", "simple_tag"], 'unknown task "simple_tag"'],
+    [["table1", "--jobs", "0"], "--jobs expects a positive integer"],
+    [["fig7"], "not available yet"],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cli(...args, "--out", "/nonexistent-results-dir");
+    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert(r.stderr.includes(message), `${args.join(" ")}: ${r.stderr}`);
+  }
+});
