@@ -184,7 +184,6 @@ Deno.test("reproduce: unknown target, profile, algorithm and task are clear erro
     [["table1", "--algos", "bcq"], 'unknown algorithm "bcq"'],
     [["table1", "--tasks", "simple_tag"], 'unknown task "simple_tag"'],
     [["table1", "--jobs", "0"], "--jobs expects a positive integer"],
-    [["fig7"], "not available yet"],
   ];
   for (const [args, message] of cases) {
     const r = await cli(...args, "--out", "/nonexistent-results-dir");

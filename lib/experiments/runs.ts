@@ -39,6 +39,8 @@ export interface DatasetSpec {
 export interface RunSpec {
   /** Algorithm name. */
   algo: string;
+  /** Column label in the experiment that listed it (e.g. "OMAR (CEM)"). */
+  label?: string;
   /** Preset of γ, τ and α. */
   preset: Preset;
   /** Algorithm options beyond the preset (critic kind, learning rates, sampler, …). */

@@ -12,11 +12,24 @@ import { barsWithErrors } from "../plots/specs.ts";
 import { writeFigure } from "../plots/render.ts";
 import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
+import { makeTask } from "../envs/registry.ts";
+
+/** One column of a grid: an algorithm with options (e.g. OMAR with the CEM sampler, or τ = 0.3). */
+export interface Column {
+  /** Column header (and key of the paper's values). */
+  label: string;
+  /** Algorithm name. */
+  algo: string;
+  /** Options beyond the preset. */
+  options?: Record<string, unknown>;
+}
 
 /** The grid and budget of a Table 1–style experiment; every field can be overridden by a flag. */
 export interface GridConfig {
-  /** Algorithms (columns). */
+  /** Algorithms; the columns when `columns` is not given. */
   algos: string[];
+  /** Explicit columns (ablations); `--algos` keeps those of the listed algorithms. */
+  columns?: Column[];
   /** Tasks. */
   tasks: string[];
   /** Dataset qualities. */
@@ -37,6 +50,23 @@ export interface GridConfig {
   critic: "decentralized" | "centralized";
   /** Hyper-parameter preset. */
   preset: "official" | "paper";
+  /** Prey source of predator-prey and world. Default `original`. */
+  prey?: "original" | "kit";
+}
+
+/** The grid's columns (explicit, or one per algorithm with the grid's critic kind). */
+export function gridColumns(c: GridConfig): Column[] {
+  const cols: Column[] = c.columns ?? c.algos.map((algo) => ({ label: NAMES[algo] ?? algo, algo }));
+  return cols.filter((col) => c.algos.includes(col.algo)).map((col) => ({
+    ...col,
+    options: { critic: c.critic, ...col.options },
+  }));
+}
+
+/** A quality name with an optional dataset fraction: `full-replay-10pct` → full-replay, 10%. */
+export function parseQuality(q: string): { quality: string; fraction?: number } {
+  const m = /^(.*)-([\d.]+)pct$/.exec(q);
+  return m ? { quality: m[1], fraction: Number(m[2]) } : { quality: q };
 }
 
 /** Profile defaults of the grid experiments. */
@@ -85,20 +115,22 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
   const runs: RunSpec[] = [];
   const missing: string[] = [];
   for (const task of c.tasks) {
-    const prey = task === "cooperative_navigation" ? undefined : "original" as const;
+    const prey = makeTask(task).prey === null ? undefined : c.prey ?? "original";
     const hasLadder = await exists(ladderPath(task, prey ?? null));
-    for (const quality of c.qualities) {
+    for (const q of c.qualities) {
+      const { quality, fraction } = parseQuality(q);
       if (quality !== "random" && !hasLadder) {
-        missing.push(`${task}/${quality}`);
+        missing.push(`${task}/${q}`);
         continue;
       }
-      for (const algo of c.algos) {
+      for (const col of gridColumns(c)) {
         for (let seed = 0; seed < c.seeds; seed++) {
           runs.push({
-            algo,
+            algo: col.algo,
+            label: col.label,
             preset: c.preset,
-            options: { critic: c.critic },
-            dataset: { task, quality, seed, samples: c.samples, prey },
+            options: col.options as RunSpec["options"],
+            dataset: { task, quality, seed, samples: c.samples, prey, fraction },
             seed,
             budget: {
               rounds: c.rounds ?? officialRounds(task, quality),
@@ -115,7 +147,12 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
 }
 
 type Cell = [number, number];
-const T = (icq: Cell, td3bc: Cell, cql: Cell, omar: Cell) => ({ icq, td3bc, cql, omar });
+const T = (icq: Cell, td3bc: Cell, cql: Cell, omar: Cell) => ({
+  "MA-ICQ": icq,
+  "MA-TD3+BC": td3bc,
+  "MA-CQL": cql,
+  OMAR: omar,
+});
 
 /** The paper's Table 1 (normalised score, mean ± std over 5 seeds). */
 export const PAPER_TABLE1: Record<string, Record<string, Record<string, Cell>>> = {
@@ -141,7 +178,8 @@ export const PAPER_TABLE1: Record<string, Record<string, Record<string, Cell>>> 
   },
 };
 
-const NAMES: Record<string, string> = {
+/** Display names of the algorithms. */
+export const NAMES: Record<string, string> = {
   icq: "MA-ICQ",
   td3bc: "MA-TD3+BC",
   cql: "MA-CQL",
@@ -155,7 +193,7 @@ export interface TableCell {
   quality: string;
   /** Task. */
   task: string;
-  /** Algorithm. */
+  /** Column label (the algorithm's display name for plain grids). */
   algo: string;
   /** Mean final normalised score over seeds. */
   mean: number;
@@ -168,15 +206,17 @@ export interface TableCell {
 }
 
 /** Aggregates results into cells (final normalised score; raw score when no references). */
-export function gridCells(results: RunResult[], paper: typeof PAPER_TABLE1 | null): TableCell[] {
+export function gridCells(results: RunResult[], paper: typeof PAPER_TABLE1 | null, raw = false): TableCell[] {
   const groups = new Map<string, RunResult[]>();
   for (const r of results) {
-    const key = `${r.spec.dataset.quality}|${r.spec.dataset.task}|${r.spec.algo}`;
+    const ds = r.spec.dataset;
+    const q = ds.fraction !== undefined && ds.fraction < 100 ? `${ds.quality}-${ds.fraction}pct` : ds.quality;
+    const key = `${q}|${ds.task}|${r.spec.label ?? r.spec.algo}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.entries()].map(([key, rs]) => {
     const [quality, task, algo] = key.split("|");
-    const xs = rs.map((r) => r.final.normalized ?? r.final.score);
+    const xs = rs.map((r) => (raw ? r.final.score : r.final.normalized ?? r.final.score));
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
     return { quality, task, algo, mean, std, n: xs.length, paper: paper?.[quality]?.[task]?.[algo] ?? null };
@@ -191,21 +231,25 @@ export async function reportGrid(
   missing: string[],
   outDir: string,
   paper: typeof PAPER_TABLE1 | null,
+  raw = false,
 ): Promise<string> {
-  const cells = gridCells(results, paper);
+  const cells = gridCells(results, paper, raw);
   const at = (q: string, t: string, a: string) =>
     cells.find((x) => x.quality === q && x.task === t && x.algo === a);
   const lines = [
     title,
-    `(normalised score, final evaluation, mean ± std over seeds; paper's in brackets; * best in row)`,
+    `(${
+      raw ? "raw" : "normalised"
+    } score, final evaluation, mean ± std over seeds; paper's in brackets; * best in row)`,
   ];
+  const cols = gridColumns(c).map((col) => col.label);
   lines.push(
-    `${"quality".padEnd(14)}${"task".padEnd(24)}` + c.algos.map((a) => (NAMES[a] ?? a).padEnd(26)).join(""),
+    `${"quality".padEnd(14)}${"task".padEnd(24)}` + cols.map((a) => a.padEnd(26)).join(""),
   );
   let kept = 0, rows = 0;
   for (const q of c.qualities) {
     for (const t of c.tasks) {
-      const row = c.algos.map((a) => at(q, t, a));
+      const row = cols.map((a) => at(q, t, a));
       const best = Math.max(...row.map((x) => x?.mean ?? -Infinity));
       lines.push(
         `${q.padEnd(14)}${t.padEnd(24)}` + row.map((x) => {
@@ -215,7 +259,7 @@ export async function reportGrid(
         }).join(""),
       );
       const m = (a: string) => at(q, t, a)?.mean;
-      const [o, cq, bc, ic] = [m("omar"), m("cql"), m("td3bc"), m("icq")];
+      const [o, cq, bc, ic] = [m("OMAR"), m("MA-CQL"), m("MA-TD3+BC"), m("MA-ICQ")];
       if ([o, cq, bc, ic].every((v) => v !== undefined)) {
         rows++;
         if (o! > cq! && cq! > bc! && cq! > ic!) kept++;
@@ -246,11 +290,11 @@ export async function reportGrid(
     const spec = barsWithErrors(
       cells.map((x) => ({
         group: `${x.task} / ${x.quality}`,
-        series: NAMES[x.algo] ?? x.algo,
+        series: x.algo,
         mean: x.mean,
         std: x.std,
       })),
-      { title, yTitle: "normalised score" },
+      { title, yTitle: raw ? "score" : "normalised score" },
     );
     await writeFigure(join(outDir, "figure"), spec);
   }

@@ -14,15 +14,10 @@ import { writeFileAtomic } from "../util/fs.ts";
 import { Progress } from "../util/progress.ts";
 import type { Profile } from "./profiles.ts";
 import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./references.ts";
-import { collectResults, runAll, type Shard } from "./scheduler.ts";
-import {
-  type GridConfig,
-  gridDefaults,
-  gridRuns,
-  officialRounds,
-  PAPER_TABLE1,
-  reportGrid,
-} from "./table1.ts";
+import { collectResults, runAll, type Shard, shardRuns } from "./scheduler.ts";
+import { GRID_EXPERIMENTS, type GridExperiment } from "./variants.ts";
+import { improvementReport, writeCurves } from "./report_extra.ts";
+import { gridColumns, type GridConfig, gridRuns, officialRounds, reportGrid } from "./table1.ts";
 import type { RunResult } from "./runs.ts";
 
 /** What a target run gets from the command line. */
@@ -127,18 +122,20 @@ export function estimateGridSeconds(
   return s / Math.max(1, jobs);
 }
 
-function gridTarget(name: string, description: string, critic: "decentralized" | "centralized"): Target {
+function gridTarget(x: GridExperiment): Target {
   return {
-    name,
-    description,
-    cost: { smoke: "~3 min", quick: "~45 min (2 cores)", paper: "~40 h (1 core)" },
+    name: x.name,
+    description: x.description,
+    cost: x.name === "table1" || x.name === "fig9" || x.name === "fig4"
+      ? { smoke: "~1-3 min", quick: "~45 min (2 cores)", paper: "~40 h (1 core)" }
+      : { smoke: "~1 min", quick: "~15 min (2 cores)", paper: "~10 h (1 core)" },
     async run(ctx) {
-      const c = applyGridOverrides({ ...gridDefaults(ctx.profile), critic }, ctx.overrides);
+      const c = applyGridOverrides(x.config(ctx.profile), ctx.overrides);
       const { runs, missing } = await gridRuns(c);
       await Deno.mkdir(ctx.outDir, { recursive: true });
       await writeFileAtomic(
         join(ctx.outDir, "config.json"),
-        JSON.stringify({ target: name, profile: ctx.profile, ...c }, null, 2) + "\n",
+        JSON.stringify({ target: x.name, profile: ctx.profile, ...c }, null, 2) + "\n",
       );
       const est = estimateGridSeconds(
         c,
@@ -146,7 +143,9 @@ function gridTarget(name: string, description: string, critic: "decentralized" |
         ctx.jobs,
       );
       console.log(
-        `${runs.length} runs (${c.algos.length} algorithms × ${c.tasks.length} tasks × ${c.qualities.length} qualities × ${c.seeds} seeds` +
+        `${runs.length} runs (${
+          gridColumns(c).length
+        } columns × ${c.tasks.length} tasks × ${c.qualities.length} qualities × ${c.seeds} seeds` +
           `${missing.length ? `, ${missing.length} cells without a ladder` : ""}); estimated ${
             (est / 60).toFixed(1)
           } min on ${ctx.jobs} core(s)` +
@@ -159,7 +158,6 @@ function gridTarget(name: string, description: string, critic: "decentralized" |
         const have = new Map(
           (await collectResults([ctx.root, ...(ctx.mergeRoots ?? [])])).map((r) => [r.id, r]),
         );
-        const { shardRuns } = await import("./scheduler.ts");
         const listed = await shardRuns(runs);
         const absent = listed.filter((r) => !have.has(r.id));
         if (absent.length) {
@@ -175,23 +173,36 @@ function gridTarget(name: string, description: string, critic: "decentralized" |
           shard: ctx.shard,
           onRunDone: (r, done, total) =>
             console.log(
-              `[${done}/${total}] ${r.spec.algo} ${r.spec.dataset.task}/${r.spec.dataset.quality} seed ${r.spec.seed}: ` +
+              `[${done}/${total}] ${
+                r.spec.label ?? r.spec.algo
+              } ${r.spec.dataset.task}/${r.spec.dataset.quality} seed ${r.spec.seed}: ` +
                 `${r.final.normalized?.toFixed(1) ?? r.final.score.toFixed(1)} (${r.seconds.toFixed(0)} s)`,
             ),
         });
         if (ctx.shard) {
           return `shard ${ctx.shard.index}/${ctx.shard.count}: ${results.length} runs done under ${ctx.root}; ` +
-            `assemble with \`deno task reproduce merge ${name} DIR...\``;
+            `assemble with \`deno task reproduce merge ${x.name} DIR...\``;
         }
       }
-      return await reportGrid(
-        `${name === "table8" ? "Table 8 (centralized critics)" : "Table 1"} — profile ${ctx.profile}`,
-        c,
-        results,
-        missing,
-        ctx.outDir,
-        name === "table1" ? PAPER_TABLE1 : null,
-      );
+      const title = `${x.title} — profile ${ctx.profile}`;
+      const parts = [await reportGrid(title, c, results, missing, ctx.outDir, x.paper, x.raw)];
+      if (x.curves) {
+        parts.push(
+          `learning curves: ${
+            (await writeCurves(results, ctx.outDir, { title: x.title, raw: x.raw })).length
+          } figures in ${ctx.outDir}`,
+        );
+      }
+      if (x.improvement) {
+        parts.push(
+          await improvementReport(results, x.improvement, {
+            root: ctx.root,
+            outDir: ctx.outDir,
+            title: x.title,
+          }),
+        );
+      }
+      return parts.join("\n\n");
     },
   };
 }
@@ -233,30 +244,7 @@ export const TARGETS: readonly Target[] = [
       return referencesReport(rows, ctx.profile);
     },
   },
-  gridTarget(
-    "table1",
-    "4 algorithms × 3 MPE tasks × 4 dataset qualities (decentralized critics)",
-    "decentralized",
-  ),
-  gridTarget("table8", "all algorithms on centralized critics (MATD3)", "centralized"),
-  ...[
-    ["table2", "sampler ablation on cooperative navigation"],
-    ["table5", "MA-CQL actor learning rate on 2-agent Spread"],
-    ["table6", "MA-CQL actor updates on 2-agent Spread"],
-    ["table9", "ITD3 vs MATD3 on cooperative navigation"],
-    ["fig2", "2-agent Spread curves; MA-CQL vs n; the Q landscape"],
-    ["fig3", "OMAR over MA-CQL vs n (offline)"],
-    ["fig4", "τ ablation"],
-    ["fig5", "sampler iterations / samples / μ0 / σ0"],
-    ["fig7", "non-cooperative Spread"],
-    ["fig9", "learning curves of Table 1"],
-    ["fig10", "dataset size"],
-  ].map(([name, description]): Target => ({
-    name,
-    description,
-    cost: { smoke: "–", quick: "–", paper: "–" },
-    pending: "not built yet (the run machinery and Table 1 are; this target's spec is next)",
-  })),
+  ...GRID_EXPERIMENTS.map(gridTarget),
 ];
 
 /** Looks a target up by name; an unknown name lists the valid ones. */

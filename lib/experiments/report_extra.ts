@@ -1,0 +1,124 @@
+/**
+ * Reports beyond the table: learning curves with mean ± std bands (Figs. 2a, 9) and the improvement of
+ * a column over the behaviour policy or over another column, per task (Figs. 2b, 3, 7).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { episodeReturns, meanOverAgents } from "../data/dataset.ts";
+import { readOmarDataset } from "../data/omar_layout.ts";
+import { writeFigure } from "../plots/render.ts";
+import { barsWithErrors, curvesWithBands } from "../plots/specs.ts";
+import { writeFileAtomic } from "../util/fs.ts";
+import { ensureDataset, type RunResult } from "./runs.ts";
+
+const label = (r: RunResult) => r.spec.label ?? r.spec.algo;
+const value = (
+  p: { normalized: number | null; score: number },
+  raw: boolean,
+) => (raw ? p.score : p.normalized ?? p.score);
+const meanStd = (xs: number[]) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean: m, std: Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length) };
+};
+
+/** One learning-curve figure per task × quality (`curves_<task>_<quality>.*`); returns the files' base names. */
+export async function writeCurves(
+  results: RunResult[],
+  outDir: string,
+  options: { title: string; raw?: boolean },
+): Promise<string[]> {
+  const { title, raw = false } = options;
+  const groups = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const k = `${r.spec.dataset.task}_${r.spec.dataset.quality}${
+      r.spec.dataset.fraction !== undefined && r.spec.dataset.fraction < 100
+        ? `-${r.spec.dataset.fraction}pct`
+        : ""
+    }`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const names: string[] = [];
+  for (const [k, rs] of groups) {
+    const points = [];
+    const series = new Map<string, RunResult[]>();
+    for (const r of rs) series.set(label(r), [...(series.get(label(r)) ?? []), r]);
+    for (const [name, runs] of series) {
+      for (let i = 0; i < runs[0].curve.length; i++) {
+        const { mean, std } = meanStd(runs.map((r) => value(r.curve[i], raw)));
+        points.push({ series: name, x: runs[0].curve[i].round, mean, std });
+      }
+    }
+    const base = `curves_${k}`;
+    await writeFigure(
+      join(outDir, base),
+      curvesWithBands(points, { title: `${title}: ${k}`, xTitle: "update rounds", yTitle: "score" }),
+    );
+    names.push(base);
+  }
+  return names;
+}
+
+/** The mean episode return of a run's dataset (the behaviour policy's score). */
+async function behaviourScore(root: string, r: RunResult): Promise<number> {
+  const ds = await readOmarDataset(await ensureDataset(root, r.spec.dataset));
+  const returns = episodeReturns(ds, meanOverAgents());
+  return returns.reduce((a, b) => a + b, 0) / returns.length;
+}
+
+/**
+ * Improvement in % of raw scores per task and column: over the behaviour policy (`100 (S − S_β) / |S_β|`, S_β the
+ * dataset's mean return, seed by seed) or over another column (`100 (S − S_other) / |S_other|`, means over seeds).
+ */
+export async function improvementReport(
+  results: RunResult[],
+  over: "behaviour" | { over: string },
+  options: { root: string; outDir: string; title: string },
+): Promise<string> {
+  const rows: { task: string; column: string; mean: number; std: number }[] = [];
+  const byTaskCol = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const k = `${r.spec.dataset.task}|${label(r)}`;
+    byTaskCol.set(k, [...(byTaskCol.get(k) ?? []), r]);
+  }
+  for (const [k, rs] of byTaskCol) {
+    const [task, column] = k.split("|");
+    if (over === "behaviour") {
+      const xs = [];
+      for (const r of rs) {
+        const b = await behaviourScore(options.root, r);
+        xs.push((100 * (r.final.score - b)) / Math.abs(b));
+      }
+      rows.push({ task, column, ...meanStd(xs) });
+    } else if (column !== over.over) {
+      const base = byTaskCol.get(`${task}|${over.over}`);
+      if (!base) continue;
+      const b = meanStd(base.map((r) => r.final.score)).mean;
+      const xs = rs.map((r) => (100 * (r.final.score - b)) / Math.abs(b));
+      rows.push({ task, column: `${column} over ${over.over}`, ...meanStd(xs) });
+    }
+  }
+  rows.sort((a, b) => (a.task < b.task ? -1 : a.task > b.task ? 1 : a.column < b.column ? -1 : 1));
+  const lines = [
+    `${options.title} — improvement (%)`,
+    "task                              column                       improvement %",
+  ];
+  for (const r of rows) {
+    lines.push(`${r.task.padEnd(33)} ${r.column.padEnd(28)} ${r.mean.toFixed(1)} ± ${r.std.toFixed(1)}`);
+  }
+  await writeFileAtomic(
+    join(options.outDir, "improvement.csv"),
+    ["task,column,mean,std", ...rows.map((r) => `${r.task},${r.column},${r.mean},${r.std}`)].join("\n") +
+      "\n",
+  );
+  if (rows.length) {
+    await writeFigure(
+      join(options.outDir, "improvement"),
+      barsWithErrors(rows.map((r) => ({ group: r.task, series: r.column, mean: r.mean, std: r.std })), {
+        title: `${options.title}: improvement`,
+        yTitle: "improvement (%)",
+      }),
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,252 @@
+/**
+ * The paper's ablations and side studies as grids over the same run machinery: each is a set of columns
+ * (algorithm + options) over tasks, dataset qualities and seeds, with the paper's numbers where it prints
+ * them (figures only give pictures, so those have none).
+ *
+ * @module
+ */
+import { type Column, type GridConfig, gridDefaults, PAPER_TABLE1 } from "./table1.ts";
+import type { Profile } from "./profiles.ts";
+
+type Cell = [number, number];
+/** Paper values keyed quality → task → column label. */
+export type PaperValues = Record<string, Record<string, Record<string, Cell>>>;
+
+const CN = "cooperative_navigation";
+const perQuality = (rows: Record<string, Record<string, Cell>>, task = CN): PaperValues =>
+  Object.fromEntries(Object.entries(rows).map(([q, cols]) => [q, { [task]: cols }]));
+
+/** A grid experiment: its configuration per profile and the paper's values. */
+export interface GridExperiment {
+  /** Target name. */
+  name: string;
+  /** What it reproduces. */
+  description: string;
+  /** Table title. */
+  title: string;
+  /** The grid for a profile. */
+  config: (profile: Profile) => GridConfig;
+  /** The paper's numbers, if printed. */
+  paper: PaperValues | null;
+  /** Report raw scores instead of normalised ones (the paper's Spread results are raw). */
+  raw?: boolean;
+  /** Also draw learning curves (Fig. 9 style). */
+  curves?: boolean;
+  /** Report the improvement over the behaviour policy (%) instead of the score (Figs. 2b, 3, 7). */
+  improvement?: "behaviour" | { over: string };
+}
+
+const omar = (label: string, options: Record<string, unknown>): Column => ({ label, algo: "omar", options });
+const cql = (label: string, options: Record<string, unknown> = {}): Column => ({
+  label,
+  algo: "cql",
+  options,
+});
+const spreadBase = (profile: Profile, tasks: string[]): GridConfig => ({
+  ...gridDefaults(profile),
+  tasks,
+  qualities: ["medium-replay"],
+  samples: profile === "smoke" ? 2_000 : profile === "quick" ? 50_000 : 1_000_000,
+});
+const SPREAD_N = [1, 2, 3, 4, 5];
+
+/** Every grid target besides Table 1. */
+export const GRID_EXPERIMENTS: GridExperiment[] = [
+  {
+    name: "table1",
+    description: "4 algorithms × 3 MPE tasks × 4 dataset qualities (decentralized critics)",
+    title: "Table 1",
+    config: gridDefaults,
+    paper: PAPER_TABLE1,
+  },
+  {
+    name: "table8",
+    description: "the four algorithms on centralized critics (MATD3), cooperative navigation",
+    title: "Table 8 (centralized critics)",
+    config: (p) => ({ ...gridDefaults(p), tasks: [CN], critic: "centralized" }),
+    paper: perQuality({
+      random: { "MA-ICQ": [5.2, 5.5], "MA-TD3+BC": [7.9, 2.2], "MA-CQL": [12.8, 4.9], OMAR: [21.6, 4.6] },
+      "medium-replay": {
+        "MA-ICQ": [10.1, 4.6],
+        "MA-TD3+BC": [9.3, 9.1],
+        "MA-CQL": [11.2, 6.6],
+        OMAR: [19.1, 9.2],
+      },
+      medium: { "MA-ICQ": [27.4, 5.3], "MA-TD3+BC": [29.4, 3.7], "MA-CQL": [26.3, 13.3], OMAR: [33.7, 14.5] },
+      expert: {
+        "MA-ICQ": [96.7, 4.1],
+        "MA-TD3+BC": [108.1, 3.3],
+        "MA-CQL": [69.5, 15.7],
+        OMAR: [105.9, 3.6],
+      },
+    }),
+  },
+  {
+    name: "table2",
+    description: "OMAR's sampler vs CEM and random sampling, cooperative navigation",
+    title: "Table 2 (sampler ablation)",
+    config: (p) => ({
+      ...gridDefaults(p),
+      tasks: [CN],
+      algos: ["omar"],
+      columns: [
+        omar("OMAR (random)", { sampler: { kind: "random" } }),
+        omar("OMAR (CEM)", { sampler: { kind: "cem" } }),
+        omar("OMAR", {}),
+      ],
+    }),
+    paper: perQuality({
+      random: { "OMAR (random)": [24.3, 7.0], "OMAR (CEM)": [25.8, 7.3], OMAR: [34.4, 5.3] },
+      "medium-replay": { "OMAR (random)": [23.5, 5.3], "OMAR (CEM)": [32.6, 5.1], OMAR: [37.9, 5.3] },
+      medium: { "OMAR (random)": [41.2, 11.1], "OMAR (CEM)": [45.0, 13.3], OMAR: [47.9, 18.9] },
+      expert: { "OMAR (random)": [101.0, 5.2], "OMAR (CEM)": [106.4, 13.8], OMAR: [114.9, 2.6] },
+    }),
+  },
+  {
+    name: "table9",
+    description: "ITD3 vs MATD3 on cooperative navigation",
+    title: "Table 9 (ITD3 vs MATD3)",
+    config: (p) => ({
+      ...gridDefaults(p),
+      tasks: [CN],
+      algos: ["itd3"],
+      columns: [
+        { label: "ITD3", algo: "itd3", options: { critic: "decentralized" } },
+        { label: "MATD3", algo: "itd3", options: { critic: "centralized" } },
+      ],
+    }),
+    paper: perQuality({
+      random: { ITD3: [18.7, 8.0], MATD3: [16.1, 5.6] },
+      "medium-replay": { ITD3: [19.9, 4.7], MATD3: [12.7, 6.1] },
+      medium: { ITD3: [18.6, 4.4], MATD3: [12.1, 14.2] },
+      expert: { ITD3: [75.5, 7.9], MATD3: [1.6, 2.7] },
+    }),
+  },
+  {
+    name: "fig4",
+    description: "OMAR's τ ablation (with MA-CQL for reference), every task and quality",
+    title: "Figure 4 (τ ablation)",
+    config: (p) => ({
+      ...gridDefaults(p),
+      algos: ["omar", "cql"],
+      columns: [...[0.1, 0.3, 0.5, 0.7, 0.9].map((tau) => omar(`τ=${tau}`, { tau })), cql("MA-CQL")],
+    }),
+    paper: null,
+  },
+  {
+    name: "fig5",
+    description: "sampler iterations, samples, μ0 and σ0 on cooperative navigation (MA-CQL for reference)",
+    title: "Figure 5 (sampler hyper-parameters)",
+    config: (p) => ({
+      ...gridDefaults(p),
+      tasks: [CN],
+      algos: ["omar", "cql"],
+      columns: [
+        omar("J=1", { sampler: { iterations: 1 } }),
+        omar("J=2", { sampler: { iterations: 2 } }),
+        omar("J=3,K=10,μ0=0,σ0=2", {}),
+        omar("J=4", { sampler: { iterations: 4 } }),
+        omar("K=5", { sampler: { samples: 5 } }),
+        omar("K=20", { sampler: { samples: 20 } }),
+        omar("μ0=-0.5", { sampler: { mu0: -0.5 } }),
+        omar("μ0=0.5", { sampler: { mu0: 0.5 } }),
+        omar("σ0=1", { sampler: { sigma0: 1 } }),
+        omar("σ0=3", { sampler: { sigma0: 3 } }),
+        cql("MA-CQL"),
+      ],
+    }),
+    paper: null,
+  },
+  {
+    name: "fig9",
+    description: "learning curves of Table 1 (reuses Table 1's runs)",
+    title: "Figure 9 (learning curves of Table 1)",
+    config: gridDefaults,
+    paper: PAPER_TABLE1,
+    curves: true,
+  },
+  {
+    name: "fig10",
+    description:
+      "OMAR and MA-CQL on {0.1, 1, 10, 20, 50, 100}% of a full replay dataset (cooperative navigation)",
+    title: "Figure 10 (dataset size)",
+    config: (p) => ({
+      ...gridDefaults(p),
+      tasks: [CN],
+      algos: ["omar", "cql"],
+      qualities: [0.1, 1, 10, 20, 50, 100].map((f) => `full-replay-${f}pct`),
+    }),
+    paper: null,
+  },
+  {
+    name: "table5",
+    raw: true,
+    description: "MA-CQL with larger actor learning rates, 2-agent Spread (raw score)",
+    title: "Table 5 (MA-CQL actor learning rate, 2-agent Spread)",
+    config: (p) => ({
+      ...spreadBase(p, ["spread_1d_n2"]),
+      algos: ["cql"],
+      columns: [5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 1e-1].map((lr) => cql(`lr=${lr}`, { actorLr: lr })),
+    }),
+    paper: perQuality({
+      "medium-replay": {
+        "lr=0.0005": [152.3, 17.1],
+        "lr=0.001": [164.0, 14.5],
+        "lr=0.005": [256.2, 34.2],
+        "lr=0.01": [267.9, 19.0],
+        "lr=0.05": [202.0, 38.9],
+        "lr=0.1": [100.1, 36.4],
+      },
+    }, "spread_1d_n2"),
+  },
+  {
+    name: "table6",
+    raw: true,
+    description: "MA-CQL with more actor updates per round, 2-agent Spread (raw score)",
+    title: "Table 6 (MA-CQL actor updates, 2-agent Spread)",
+    config: (p) => ({
+      ...spreadBase(p, ["spread_1d_n2"]),
+      algos: ["cql"],
+      columns: [1, 5, 20].map((u) => cql(`updates=${u}`, { actorUpdates: u })),
+    }),
+    paper: perQuality({
+      "medium-replay": {
+        "updates=1": [267.9, 19.0],
+        "updates=5": [278.6, 14.8],
+        "updates=20": [263.7, 23.1],
+      },
+    }, "spread_1d_n2"),
+  },
+  {
+    name: "fig2",
+    raw: true,
+    description:
+      "Spread: MA-TD3+BC / MA-CQL / OMAR on 2 agents (curves) and MA-CQL's improvement over the behaviour policy for n = 1..5",
+    title: "Figure 2 (motivating Spread example)",
+    config: (p) => ({
+      ...spreadBase(p, SPREAD_N.map((n) => `spread_1d_n${n}`)),
+      algos: ["td3bc", "cql", "omar"],
+    }),
+    paper: null,
+    curves: true,
+    improvement: "behaviour",
+  },
+  {
+    name: "fig3",
+    raw: true,
+    description: "OMAR's improvement over MA-CQL on Spread for n = 1..5 (offline)",
+    title: "Figure 3 (OMAR over MA-CQL vs number of agents)",
+    config: (p) => ({ ...spreadBase(p, SPREAD_N.map((n) => `spread_1d_n${n}`)), algos: ["cql", "omar"] }),
+    paper: null,
+    improvement: { over: "MA-CQL" },
+  },
+  {
+    name: "fig7",
+    raw: true,
+    description: "MA-CQL's improvement over the behaviour policy on the non-cooperative Spread, n = 1..5",
+    title: "Figure 7 (non-cooperative Spread)",
+    config: (p) => ({ ...spreadBase(p, SPREAD_N.map((n) => `spread_1d_independent_n${n}`)), algos: ["cql"] }),
+    paper: null,
+    improvement: "behaviour",
+  },
+];
