@@ -1,0 +1,51 @@
+// The committed behaviour ladders of the MPE tasks give datasets whose mean returns are ordered
+// random < medium-replay ≤ medium < expert, with "medium" about a third of the way from random to expert.
+import { assert } from "./assert.ts";
+import { skipReference } from "./reference.ts";
+import { buildDataset } from "../lib/behaviour/generate.ts";
+import { ladderPath, readLadder } from "../lib/behaviour/store.ts";
+import { agentReward, episodeReturns, meanOverAgents } from "../lib/data/dataset.ts";
+import { loadPrey, makeTask } from "../lib/envs/mod.ts";
+import { referenceScores } from "../lib/eval/references.ts";
+import { exists } from "../lib/util/fs.ts";
+
+const LADDERS: [string, "original" | null][] = [
+  ["predator_prey", "original"],
+  ["world", "original"],
+  ["cooperative_navigation", null],
+];
+const committed: [string, "original" | null][] = [];
+for (const l of LADDERS) if (await exists(ladderPath(...l))) committed.push(l);
+if (committed.length === 0) throw new Error("no MPE behaviour ladder is committed under fixtures/behaviour");
+
+for (const [id, prey] of committed) {
+  Deno.test({
+    name: `${id} ladder: random < medium-replay ≤ medium < expert, medium near one third`,
+    ignore: skipReference && prey !== null,
+    fn: async () => {
+      const task = makeTask(id);
+      const ladder = await readLadder(ladderPath(id, prey));
+      const p = task.prey === null ? null : await loadPrey(task);
+      const random = referenceScores(id, prey).random;
+      const expert = ladder.snapshots[ladder.snapshots.length - 1].score;
+      const agg = task.scoreAggregation === "sum_agent0" ? agentReward(0) : meanOverAgents(task.learners);
+      const mean = (q: "random" | "medium-replay" | "medium" | "expert") => {
+        const ds = buildDataset(task, q, {
+          seed: 0,
+          samples: 25 * 400,
+          ladder,
+          prey: p,
+          randomReference: random,
+          meta: { seed: 0, preySource: prey, referenceScores: null, kitVersion: "test" },
+        });
+        const r = episodeReturns(ds, agg);
+        return r.reduce((a, b) => a + b, 0) / r.length;
+      };
+      const [r, mr, m, e] = [mean("random"), mean("medium-replay"), mean("medium"), mean("expert")];
+      const tol = 0.05 * (expert - random);
+      assert(r < mr && mr <= m + tol && m < e, `${id}: ${r} ${mr} ${m} ${e}`);
+      const medium = (100 * (m - random)) / (expert - random);
+      assert(medium > 15 && medium < 55, `${id}: medium dataset at ${medium.toFixed(1)}% of the way`);
+    },
+  });
+}
