@@ -19,13 +19,18 @@ import { makeTask } from "../lib/envs/registry.ts";
 import { normalizedScore } from "../lib/eval/references.ts";
 import { summarize } from "../lib/eval/rollout.ts";
 import { PREY_SOURCES, type PreySource } from "../lib/envs/prey.ts";
+import { datasetCard } from "../lib/behaviour/card.ts";
+import { histogram } from "../lib/plots/specs.ts";
+import { writeFigure } from "../lib/plots/render.ts";
 
 const USAGE = `usage:
   deno task datasets generate --task T --quality random|medium-replay|medium|expert|full-replay --seed S
                               [--samples 1000000] [--fraction 100] [--prey original|kit] [--prey-weights PATH]
                               [--out datasets] [--force]
   deno task datasets validate DIR
-  deno task datasets stats DIR`;
+  deno task datasets stats DIR [--figure PATH]          (a return histogram as PATH.{vl.json,svg,png})
+  deno task datasets card --task T [--seed 0] [--samples 100000] [--out datasets]
+        (the four qualities side by side, with the authors' datasets' returns)`;
 
 runMain(async () => {
   const { flags, positionals } = parseFlags(Deno.args, {
@@ -38,10 +43,35 @@ runMain(async () => {
     "prey-weights": { type: "string" },
     out: { type: "string", default: "datasets" },
     force: { type: "boolean" },
+    figure: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help || positionals.length === 0) return console.log(USAGE);
-  const command = checkName("datasets command", positionals[0], ["generate", "validate", "stats"]);
+  const command = checkName("datasets command", positionals[0], ["generate", "validate", "stats", "card"]);
+  if (command === "card") {
+    if (!flags.task) throw new KitInputError(`card needs --task\n${USAGE}`);
+    const rows = await datasetCard(flags.task as string, {
+      seed: numberFlag(flags, "seed", 0),
+      samples: numberFlag(flags, "samples", 100_000),
+      out: flags.out as string,
+      prey: flags.prey
+        ? checkName("prey source", flags.prey as string, PREY_SOURCES) as PreySource
+        : undefined,
+    });
+    console.log(
+      "quality          transitions   episodes   return mean ± std      normalised   authors' data",
+    );
+    for (const r of rows) {
+      console.log(
+        `${r.quality.padEnd(16)} ${String(r.transitions).padStart(11)} ${String(r.episodes).padStart(10)}   ${
+          `${r.mean.toFixed(1)} ± ${r.std.toFixed(1)}`.padEnd(20)
+        } ${r.normalized === null ? "–".padStart(10) : r.normalized.toFixed(1).padStart(10)}   ${
+          r.authors ?? "–"
+        }`,
+      );
+    }
+    return;
+  }
   if (command === "generate") {
     if (!flags.task || !flags.quality || flags.seed === undefined) {
       throw new KitInputError(`generate needs --task, --quality and --seed\n${USAGE}`);
@@ -89,6 +119,15 @@ runMain(async () => {
   }
   const returns = episodeReturns(ds, aggregate);
   const s = summarize(returns);
+  if (flags.figure) {
+    await writeFigure(
+      flags.figure as string,
+      histogram(Array.from(returns), {
+        title: `${ds.meta.task} / ${ds.meta.quality}: episode returns`,
+        xTitle: "return",
+      }),
+    );
+  }
   const ref = ds.meta.referenceScores;
   console.log(
     JSON.stringify({

@@ -1,0 +1,75 @@
+/**
+ * A dataset card in the manner of OG-MARL's: for one task, each quality's transitions, episodes, mean ±
+ * std return and normalised score, beside the returns of the authors' own datasets.
+ *
+ * @module
+ */
+import { agentReward, episodeReturns, meanOverAgents } from "../data/dataset.ts";
+import { datasetDir, envIdForTask, readOmarDataset } from "../data/omar_layout.ts";
+import type { PreySource } from "../envs/prey.ts";
+import { makeTask } from "../envs/registry.ts";
+import { normalizedScore } from "../eval/references.ts";
+import { summarize } from "../eval/rollout.ts";
+import { exists } from "../util/fs.ts";
+import { generateDataset } from "./generate.ts";
+
+/** Mean episode returns of the authors' datasets (issue #4, from their files). */
+export const AUTHORS_DATASET_RETURNS: Readonly<Record<string, Record<string, number>>> = {
+  cooperative_navigation: { random: 159.6, "medium-replay": 203.7, medium: 273.4, expert: 531.0 },
+  predator_prey: { random: -4.1, "medium-replay": 3.9, medium: 116.4, expert: 207.9 },
+  world: { random: -6.8, "medium-replay": 1.2, medium: 65.9, expert: 85.2 },
+};
+
+/** One row of a dataset card. */
+export interface CardRow {
+  /** Quality. */
+  quality: string;
+  /** Transitions. */
+  transitions: number;
+  /** Whole episodes. */
+  episodes: number;
+  /** Mean episode return (the task's score aggregation). */
+  mean: number;
+  /** Standard deviation of episode returns. */
+  std: number;
+  /** Normalised score of the mean return, when references are recorded. */
+  normalized: number | null;
+  /** The authors' dataset's mean return, when known. */
+  authors: number | null;
+}
+
+/** Generates (or reuses) the four qualities of `task` under `out` and describes them. */
+export async function datasetCard(
+  task: string,
+  options: { seed: number; samples: number; out: string; prey?: PreySource },
+): Promise<CardRow[]> {
+  const t = makeTask(task);
+  const aggregate = t.scoreAggregation === "sum_agent0" ? agentReward(0) : meanOverAgents(t.learners);
+  const rows: CardRow[] = [];
+  for (const quality of ["random", "medium-replay", "medium", "expert"]) {
+    const dir = datasetDir(options.out, envIdForTask(t.name), quality, options.seed);
+    if (!(await exists(dir))) {
+      await generateDataset({
+        task,
+        quality,
+        seed: options.seed,
+        samples: options.samples,
+        out: options.out,
+        prey: options.prey,
+      });
+    }
+    const ds = await readOmarDataset(dir);
+    const r = summarize(episodeReturns(ds, aggregate));
+    const ref = ds.meta.referenceScores;
+    rows.push({
+      quality,
+      transitions: ds.size,
+      episodes: Math.floor(ds.size / ds.meta.episodeLength),
+      mean: r.mean,
+      std: r.std,
+      normalized: ref ? normalizedScore(r.mean, ref) : null,
+      authors: AUTHORS_DATASET_RETURNS[t.name]?.[quality] ?? null,
+    });
+  }
+  return rows;
+}
