@@ -97,3 +97,18 @@ function parseJson(text: string, file: string): Record<string, unknown> {
     throw new KitInputError(`${file}: not valid JSON (${(err as Error).message}); the file may be truncated`);
   }
 }
+
+/**
+ * The prey source to use when none is asked for: `original` when its weights can be found (option-free
+ * lookup: `$OMAR_PRETRAINED_DIR` or the reference folder), else `kit`.
+ */
+export function defaultPreySource(task: ParticleTask): PreySource {
+  const dir = Deno.env.get("OMAR_PRETRAINED_DIR") ??
+    (referenceDir() ? join(referenceDir()!, "pretrained") : null);
+  if (!dir) return "kit";
+  try {
+    return Deno.statSync(join(dir, `${task.name}_maddpg_policies.json`)).isFile ? "original" : "kit";
+  } catch {
+    return "kit";
+  }
+}

@@ -13,6 +13,7 @@ import { writeFigure } from "../plots/render.ts";
 import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
 import { makeTask } from "../envs/registry.ts";
+import { defaultPreySource } from "../envs/prey.ts";
 
 /** One column of a grid: an algorithm with options (e.g. OMAR with the CEM sampler, or τ = 0.3). */
 export interface Column {
@@ -50,7 +51,7 @@ export interface GridConfig {
   critic: "decentralized" | "centralized";
   /** Hyper-parameter preset. */
   preset: "official" | "paper";
-  /** Prey source of predator-prey and world. Default `original`. */
+  /** Prey source of predator-prey and world. Default `original` where its weights are found, else `kit`. */
   prey?: "original" | "kit";
 }
 
@@ -115,7 +116,8 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
   const runs: RunSpec[] = [];
   const missing: string[] = [];
   for (const task of c.tasks) {
-    const prey = makeTask(task).prey === null ? undefined : c.prey ?? "original";
+    const t = makeTask(task);
+    const prey = t.prey === null ? undefined : c.prey ?? defaultPreySource(t);
     const hasLadder = await exists(ladderPath(task, prey ?? null));
     for (const q of c.qualities) {
       const { quality, fraction } = parseQuality(q);
