@@ -21,21 +21,23 @@ const tiny = applyGridOverrides(gridDefaults("smoke"), {
   "eval-episodes": "2",
 });
 
+const REPRODUCE = [
+  "run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-run",
+  "tasks/reproduce.ts",
+];
+
 async function cli(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-run",
-      "tasks/reproduce.ts",
-      ...args,
-    ],
+    args: [...REPRODUCE, ...args],
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  })
+    .output();
   return {
     code: out.code,
     stdout: new TextDecoder().decode(out.stdout),
@@ -125,21 +127,7 @@ Deno.test({
       assertEquals(whole.code, 0, whole.stderr);
       // start, kill once a run has checkpointed (mid-run), start again
       const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-sys",
-          "--allow-run",
-          "tasks/reproduce.ts",
-          "table1",
-          "--profile",
-          "smoke",
-          "--out",
-          b,
-          ...knobs,
-        ],
+        args: [...REPRODUCE, "table1", "--profile", "smoke", "--out", b, ...knobs],
         stdout: "null",
         stderr: "null",
       }).spawn();
