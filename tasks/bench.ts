@@ -3,9 +3,10 @@
  *
  *   env   [--task T] [--envs 1000] [--seconds 1] [--json]     env steps/s, single env and vectorized
  *   train [--algo A|all] [--task cooperative_navigation] [--critic decentralized|centralized]
- *         [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--compare] [--json]
+ *         [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off] [--compare] [--json]
  *         update rounds/s (all learners); --compare runs the PyTorch reference of the authors' step
- *         (../shared/bench/omar_step_torch.py, one thread) right after each, in the same minute
+ *         (../shared/bench/omar_step_torch.py, one thread) right after each, in the same minute;
+ *         --native off runs the network passes as tfjs ops instead of the native wasm kernels
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { referenceDir, REPO_ROOT } from "../lib/util/paths.ts";
 import { ALGORITHMS } from "../lib/algos/registry.ts";
 import { benchTrain } from "../lib/algos/bench.ts";
 import { type BackendName, initBackend } from "../lib/nn/backend.ts";
+import { nativeFma, setNativeKernels } from "../lib/nn/native.ts";
 
 /** The original Python MPE's speed on one core of this machine kind (issue #2), for the printed ratio. */
 const PYTHON_MPE_STEPS_PER_SECOND = 3300;
@@ -34,7 +36,7 @@ const TORCH_MODE: Record<string, string> = {
 const USAGE = `usage:
   deno task bench env   [--task T] [--envs 1000] [--seconds 1] [--json]
   deno task bench train [--algo A|all] [--task cooperative_navigation] [--critic decentralized|centralized]
-                        [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--compare] [--json]`;
+                        [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off] [--compare] [--json]`;
 
 async function torchReference(mode: string, batch: number, rounds: number): Promise<number | null> {
   const script = join(REPO_ROOT, "..", "shared", "bench", "omar_step_torch.py");
@@ -75,6 +77,7 @@ runMain(async () => {
     rounds: { type: "string" },
     batch: { type: "string" },
     backend: { type: "string", default: "wasm" },
+    native: { type: "string", default: "on" },
     compare: { type: "boolean" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -85,6 +88,9 @@ runMain(async () => {
     const backend = await initBackend(
       checkName("backend", flags.backend as string, ["wasm", "cpu"]) as BackendName,
     );
+    setNativeKernels(checkName("native", flags.native as string, ["on", "off"]) === "on");
+    const fma = nativeFma();
+    const kernels = fma === null ? "tfjs ops" : `native kernels${fma ? " (fma)" : ""}`;
     const algos = flags.algo === "all"
       ? [...ALGORITHMS]
       : [checkName("algorithm", flags.algo as string, ALGORITHMS)];
@@ -97,7 +103,7 @@ runMain(async () => {
     }
     if (!flags.json) {
       console.log(
-        `update rounds/s, ${task.name}, ${task.learners.length} learners, B=${batchSize}, ${critic} critics, tfjs ${backend}, one core`,
+        `update rounds/s, ${task.name}, ${task.learners.length} learners, B=${batchSize}, ${critic} critics, tfjs ${backend}, ${kernels}, one core`,
       );
       console.log(`algo     kit rounds/s   ms/round${flags.compare ? "   torch (mode)          ratio" : ""}`);
     }
@@ -109,6 +115,7 @@ runMain(async () => {
           JSON.stringify({
             ...r,
             backend,
+            kernels,
             critic,
             torchStepsPerSecond: torch,
             torchMode: flags.compare ? TORCH_MODE[algo] : null,

@@ -2,6 +2,9 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "./assert.ts";
 import { initBackend } from "../lib/nn/backend.ts";
 import { makeAlgorithm } from "../lib/algos/registry.ts";
+import { actorLoss, tdLoss } from "../lib/algos/actor_critic.ts";
+import { cqlLoss } from "../lib/algos/cql.ts";
+import { icqActorLoss } from "../lib/algos/icq.ts";
 import { sampleActions } from "../lib/algos/samplers.ts";
 import type { OfflineAlgorithm, RoundBatches } from "../lib/algos/types.ts";
 import type { Batch } from "../lib/data/sampler.ts";
@@ -276,6 +279,73 @@ Deno.test("MATD3 (centralized critics): Q_i sees every learner; the actor swaps 
   });
   close(metrics.criticLoss, critic / 2, "critic loss");
   close(metrics.actorLoss, actor / 2, "actor loss");
+});
+
+Deno.test("hand-derived losses and gradients equal tfjs autograd of the same expressions", () => {
+  const r = Rng.fromSeed(9, "losses");
+  const arr = (n: number, lo = -2, hi = 2) => {
+    const a = new Float32Array(n);
+    r.fillUniform(a, lo, hi);
+    return a;
+  };
+  const nb = 7, na = 2, K = 3;
+  const near = (a: ArrayLike<number>, t: tf.Tensor, what: string) => {
+    const b = t.dataSync();
+    assertEquals(a.length, b.length, what);
+    for (let i = 0; i < a.length; i++) close(a[i], b[i], `${what}[${i}]`);
+  };
+  const mse = (x: tf.Tensor, y: tf.Tensor) => tf.mean(tf.squaredDifference(x, y));
+  const [q1, q2, y] = [arr(nb), arr(nb), arr(nb)];
+  // Σ_j MSE(Q_j, y)
+  const td = tdLoss([q1, q2], y);
+  const tdRef = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.add(mse(a, tf.tensor(y)), mse(b, tf.tensor(y))) as tf.Scalar
+  )(
+    [tf.tensor(q1), tf.tensor(q2)],
+  );
+  close(td.value, tdRef.value.dataSync()[0], "td loss");
+  td.grads.forEach((g, j) => near(g, tdRef.grads[j], `td ∂Q${j + 1}`));
+  // −κ mean Q1 + ρ MSE(π, t) + c mean(π²), with and without a target
+  const pi = arr(nb * na, -1, 1), target = arr(nb * na, -1, 1);
+  for (
+    const terms of [{ qWeight: 1, penalty: 1e-3 }, { qWeight: 0.3, target, targetWeight: 0.7, penalty: 0.2 }]
+  ) {
+    const got = actorLoss(pi, q1, terms);
+    const ref = tf.valueAndGrads((p: tf.Tensor, q: tf.Tensor) => {
+      let l = tf.add(tf.mul(-terms.qWeight, tf.mean(q)), tf.mul(terms.penalty, tf.mean(tf.square(p))));
+      if (terms.target) l = tf.add(l, tf.mul(terms.targetWeight!, mse(p, tf.tensor(target, [nb, na]))));
+      return l as tf.Scalar;
+    })([tf.tensor(pi, [nb, na]), tf.tensor(q1)]);
+    close(got.value, ref.value.dataSync()[0], "actor loss");
+    near(got.dPi, ref.grads[0], "actor ∂π");
+    near(got.dQ1!, ref.grads[1], "actor ∂Q1");
+  }
+  // MA-ICQ: mean_b w_b ‖π_b − a_b‖² + c mean(π²)
+  const w = arr(nb, 0, 3);
+  const icq = icqActorLoss(pi, target, w, 0.3);
+  const icqRef = tf.valueAndGrads((p: tf.Tensor) =>
+    tf.add(
+      tf.mean(tf.mul(tf.tensor(w), tf.sum(tf.squaredDifference(p, tf.tensor(target, [nb, na])), 1))),
+      tf.mul(0.3, tf.mean(tf.square(p))),
+    ) as tf.Scalar
+  )([tf.tensor(pi, [nb, na])]);
+  close(icq.value, icqRef.value.dataSync()[0], "icq actor loss");
+  near(icq.dPi, icqRef.grads[0], "icq ∂π");
+  // MSE + α Σ_j mean_b (T lse_k((C_j − log p) / T) − Q_j), candidates k-major [K, B]
+  const [c1, c2, logp] = [arr(K * nb, -3, 3), arr(K * nb, -3, 3), arr(K * nb, -2, 0)];
+  const alpha = 1.7, T = 0.8;
+  const cql = cqlLoss([q1, q2], [c1, c2], y, logp, alpha, T);
+  const lp = tf.tensor(logp, [K, nb]);
+  const reg = (c: tf.Tensor, q: tf.Tensor) =>
+    tf.mean(tf.sub(tf.mul(T, tf.logSumExp(tf.div(tf.sub(c, lp), T), 0)), q));
+  const cqlRef = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+    tf.add(
+      tf.add(mse(a, tf.tensor(y)), mse(b, tf.tensor(y))),
+      tf.mul(alpha, tf.add(reg(c, a), reg(d, b))),
+    ) as tf.Scalar
+  )([tf.tensor(q1), tf.tensor(q2), tf.tensor(c1, [K, nb]), tf.tensor(c2, [K, nb])]);
+  close(cql.value, cqlRef.value.dataSync()[0], "cql loss");
+  [...cql.dQ, ...cql.dC].forEach((g, i) => near(g, cqlRef.grads[i], `cql grad ${i}`));
 });
 
 Deno.test("no tensor leaks: numTensors is stable over 100 updates of every algorithm", () => {

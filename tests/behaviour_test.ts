@@ -105,7 +105,7 @@ Deno.test({
       await assertRejects(() => generateDataset(opts), /already exists; pass --force/);
       assertEquals(await Deno.readFile(join(dir, "manifest.json")), before);
       await assertRejects(
-        () => generateDataset({ ...opts, quality: "expert", ladder: undefined }),
+        () => generateDataset({ ...opts, quality: "expert", ladderDir: root }),
         /no behaviour ladder; train it with `deno task behaviour train/,
       );
       await assertRejects(() => generateDataset({ ...opts, quality: "great" }), /unknown quality "great"/);

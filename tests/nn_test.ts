@@ -21,6 +21,7 @@ import {
   weightedColumnSum,
 } from "../lib/nn/mod.ts";
 import type { AdamState } from "../lib/nn/optim.ts";
+import { nativeKernels, setNativeKernels } from "../lib/nn/native.ts";
 
 const backend = await initBackend(Deno.env.get("OMAR_NN_BACKEND") === "cpu" ? "cpu" : "wasm");
 
@@ -102,9 +103,66 @@ function plainCritic(critic: TwinCritic, obs: tf.Tensor2D, act: tf.Tensor, train
   return critic.heads.map((layers) => plainLayers(layers, z, "none").reshape(shape));
 }
 
-Deno.test("nn: backend is up", () => {
+Deno.test("nn: backend is up, with the native kernels on wasm", () => {
   assert(backend === "wasm" || backend === "cpu");
   assertEquals(tf.getBackend(), backend);
+  if (Deno.env.get("OMAR_NATIVE") !== "0") assertEquals(nativeKernels(), backend === "wasm");
+});
+
+Deno.test("nn: native kernels and the tfjs ops give the same passes, gradients and Adam steps", () => {
+  if (!nativeKernels()) return;
+  const rng = Rng.fromSeed(11, "data");
+  const b = 40, k = 6;
+  const obs = randTensor(rng, [b, 18], -2, 2) as tf.Tensor2D;
+  const act = randTensor(rng, [k, b, 2]);
+  const dq1 = randTensor(rng, [k, b]), dq2 = randTensor(rng, [k, b]);
+  const dPi = randTensor(rng, [b, 2]) as tf.Tensor2D;
+  const run = (native: boolean) => {
+    setNativeKernels(native);
+    try {
+      return tf.tidy(() => {
+        const critic = new TwinCritic(18, 2, { rng: Rng.fromSeed(12, "init"), hidden: [64, 24] });
+        const actor = new Mlp(18, 2, {
+          rng: Rng.fromSeed(12, "init"),
+          hidden: [16, 8, 12],
+          outputActivation: "tanh",
+          inputNorm: true,
+        });
+        const fw = critic.forwardTrace(obs, act);
+        const bw = critic.backward(fw.trace, dq1, dq2, { actionGrad: true });
+        const predicted = [
+          critic.q(obs, act, { updateStats: false }).q1,
+          actor.predict(obs, { training: false }),
+        ];
+        const af = actor.forwardTrace(obs);
+        const ab = actor.backward(af.trace, dPi, { inputGrad: true });
+        const opt = new Adam(critic.parameters(), { lr: 0.01 });
+        opt.stepFlat(critic.backwardFlat(fw.trace, dq1, dq2), { maxGradNorm: 0.5 });
+        const out = [
+          fw.q1,
+          fw.q2 as tf.Tensor,
+          bw.dAct as tf.Tensor,
+          ...bw.grads,
+          ...predicted,
+          af.out,
+          ab.dx as tf.Tensor,
+          ...ab.grads,
+          critic.norm!.runningMean,
+          critic.norm!.runningVar,
+          ...critic.parameters(),
+        ].map((t) => tf.keep(t.clone()));
+        critic.dispose();
+        actor.dispose();
+        opt.dispose();
+        return out;
+      });
+    } finally {
+      setNativeKernels(true);
+    }
+  };
+  const native = run(true), ops = run(false);
+  assertTensorsClose(native, ops, 1e-5, "native vs tfjs ops");
+  tf.dispose([...native, ...ops]);
 });
 
 Deno.test("nn: PyTorch-default init bounds and the actor's final-layer bound", () => {

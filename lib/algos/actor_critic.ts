@@ -4,9 +4,12 @@
  * on decentralized critics `Q_i(o_i, a_i)` (ITD3) or centralized ones `Q_i(o_1..o_N, a_1..a_N)` (MATD3,
  * App. C.4: for agent i's actor gradient, `a_i = π_i(o_i)` and `a_{−i}` come from the dataset).
  *
- * Networks run forward with a trace and backward by hand (lib/nn); each algorithm writes its loss as a
- * tf expression of the network outputs (Q values, π(o)) and {@link lossGrads} differentiates just that
- * expression, so losses read like the paper's equations without an autograd tape over the networks.
+ * Networks run forward with a trace and backward by hand (lib/nn, native kernels on the wasm backend).
+ * The losses are short sums over a minibatch of the network outputs (Q values, π(o)): each algorithm
+ * writes its loss and the loss's gradients with respect to those outputs out by hand ({@link tdLoss},
+ * {@link actorLoss}, MA-CQL's regulariser), computed in float64 over the values read back, and the
+ * networks' backward passes take it from there; tests/algos_test.ts checks every one against tfjs
+ * autograd of the same expression.
  *
  * @module
  */
@@ -93,23 +96,90 @@ export interface AgentTensors {
   nextAct: tf.Tensor2D | null;
 }
 
-/**
- * Gradients of `loss(...inputs)` with respect to each input (network outputs), and the loss value:
- * the loss is a small tf expression, the networks' backward passes take the gradients from here.
- */
-export function lossGrads(
-  inputs: tf.Tensor[],
-  loss: (...xs: tf.Tensor[]) => tf.Scalar,
-): { value: number; grads: tf.Tensor[] } {
-  const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => loss(...xs))(inputs);
-  const v = value.dataSync()[0];
-  value.dispose();
-  return { value: v, grads };
+/** A tensor's values (a copy read back from the backend). */
+export function values(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
 }
 
-/** `mean((x − y)²)` over every element, as `F.mse_loss`. */
-export function mse(x: tf.Tensor, y: tf.Tensor): tf.Scalar {
-  return tf.mean(tf.squaredDifference(x, y));
+/** The mean of some values (float64). */
+export function meanOf(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return s / x.length;
+}
+
+/**
+ * The TD critic loss `Σ_j MSE(Q_j, y)` (`F.mse_loss` per head, Q_j and y `[B]`) and its gradients
+ * `∂/∂Q_j = 2 (Q_j − y) / B`.
+ */
+export function tdLoss(
+  qs: readonly Float32Array[],
+  y: Float32Array,
+): { value: number; grads: Float32Array[] } {
+  const n = y.length;
+  let value = 0;
+  const grads = qs.map((q) => {
+    const g = new Float32Array(n);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const e = q[i] - y[i];
+      s += e * e;
+      g[i] = (2 * e) / n;
+    }
+    value += s / n;
+    return g;
+  });
+  return { value, grads };
+}
+
+/** Terms of {@link actorLoss}. */
+export interface ActorLossTerms {
+  /** κ of `−κ · mean Q1(o, π(o))`. */
+  qWeight: number;
+  /** Regression target t `[B, act]` of `ρ · MSE(π, t)` (none when absent). */
+  target?: Float32Array | null;
+  /** ρ. Default 1. */
+  targetWeight?: number;
+  /** c of the code's `c · mean(π²)` penalty. */
+  penalty: number;
+}
+
+/** A loss value and its gradients with respect to π(o) `[B, act]` and Q1(o, π(o)) `[B]`. */
+export interface ActorLossGrads {
+  /** The loss. */
+  value: number;
+  /** ∂/∂π. */
+  dPi: Float32Array;
+  /** ∂/∂Q1 (null when the loss has no critic term). */
+  dQ1: Float32Array | null;
+}
+
+/**
+ * The actor loss `−κ · mean Q1(o, π) + ρ · MSE(π, t) + c · mean(π²)` (ITD3 and MA-CQL: κ = 1, ρ = 0;
+ * MA-TD3+BC: κ = λ, t = a; OMAR: κ = 1 − τ, ρ = τ, t = â) over π `[B, d]` and Q1 `[B]`, with
+ * `∂/∂Q1 = −κ / B` and `∂/∂π = (2ρ (π − t) + 2c π) / (B d)`.
+ */
+export function actorLoss(pi: Float32Array, q1: Float32Array, terms: ActorLossTerms): ActorLossGrads {
+  const b = q1.length, n = pi.length;
+  const { qWeight: kappa, penalty: c } = terms;
+  const t = terms.target ?? null, rho = terms.targetWeight ?? 1;
+  const dQ1 = new Float32Array(b).fill(-kappa / b);
+  const dPi = new Float32Array(n);
+  let sq = 0, reg = 0, pen = 0;
+  for (let i = 0; i < b; i++) sq += q1[i];
+  for (let i = 0; i < n; i++) {
+    const p = pi[i];
+    pen += p * p;
+    let g = 2 * c * p;
+    if (t !== null) {
+      const e = p - t[i];
+      reg += e * e;
+      g += 2 * rho * e;
+    }
+    dPi[i] = g / n;
+  }
+  const value = -kappa * (sq / b) + (t !== null ? (rho * reg) / n : 0) + (c * pen) / n;
+  return { value, dPi, dQ1 };
 }
 
 /** The shared machinery: networks, optimizers, critic inputs, targets, updates, policy and state. */
@@ -280,41 +350,40 @@ export class ActorCritic {
   /** Applies critic gradients summed over several evaluations `[(trace, dQ1, dQ2)]`: clip, Adam. */
   criticStep(k: number, parts: [CriticTrace, tf.Tensor, tf.Tensor | null][]): void {
     const critic = this.agents[k].critic;
-    let grads: tf.Tensor[] | null = null;
-    for (const [trace, d1, d2] of parts) {
-      const g = critic.backward(trace, d1, d2).grads;
-      grads = grads === null ? g : grads.map((x, i) => tf.add(x, g[i]));
-    }
-    this.agents[k].criticOpt.step(grads!, { maxGradNorm: this.options.maxGradNorm });
+    let flat: tf.Tensor1D | null = null;
+    for (const [trace, d1, d2] of parts) flat = critic.backwardFlat(trace, d1, d2, flat);
+    this.agents[k].criticOpt.stepFlat(flat!, { maxGradNorm: this.options.maxGradNorm });
   }
 
   /**
    * One actor step for learner k: `π = π_k(o)` (train mode, updating its running statistics), `Q1(o, π)`,
-   * the algorithm's `loss(π, Q1)` differentiated with respect to both, then through the critic into π
-   * and through the actor into its weights. Returns the loss, π and Q1(o, π) (tensors owned by the caller's tidy).
+   * the algorithm's loss of their values with its gradients (`loss(π, Q1)`, see {@link actorLoss}), then
+   * through the critic into π and through the actor into its weights. Returns the loss value.
    */
   actorStep(
     k: number,
     ts: AgentTensors[],
-    loss: (pi: tf.Tensor, q1: tf.Tensor) => tf.Scalar,
-  ): { value: number; pi: tf.Tensor2D; q1: tf.Tensor2D } {
+    loss: (pi: Float32Array, q1: Float32Array) => ActorLossGrads,
+  ): number {
     const ag = this.agents[k];
     const { out: pi, trace } = ag.actor.forwardTrace(ts[k].obs, { training: true, updateStats: true });
     const { q1, trace: ct } = this.criticForward(k, ts, pi, 1);
-    const { value, grads: [dPi, dQ1] } = lossGrads([pi, q1], loss);
-    const { dAct } = ag.critic.backward(ct, dQ1, null, { paramGrads: false, actionGrad: true });
-    const dPiTotal = tf.add(dPi, this.ownActionGrad(k, dAct!)) as tf.Tensor2D;
-    const { grads } = ag.actor.backward(trace, dPiTotal);
-    ag.actorOpt.step(grads, { maxGradNorm: this.options.maxGradNorm });
-    return { value, pi, q1: q1 as tf.Tensor2D };
+    const { value, dPi, dQ1 } = loss(values(pi), values(q1));
+    const { dAct } = ag.critic.backward(ct, tf.tensor(dQ1!, q1.shape), null, {
+      paramGrads: false,
+      actionGrad: true,
+    });
+    const dPiTotal = tf.add(tf.tensor(dPi, pi.shape), this.ownActionGrad(k, dAct!)) as tf.Tensor2D;
+    ag.actorOpt.stepFlat(ag.actor.backwardFlat(trace, dPiTotal), { maxGradNorm: this.options.maxGradNorm });
+    return value;
   }
 
   /** An actor step whose loss does not involve the critic (`loss(π)`, e.g. MA-ICQ's weighted regression). */
-  actorStepWithoutCritic(k: number, ts: AgentTensors[], loss: (pi: tf.Tensor) => tf.Scalar): number {
+  actorStepWithoutCritic(k: number, ts: AgentTensors[], loss: (pi: Float32Array) => ActorLossGrads): number {
     const ag = this.agents[k];
     const { out: pi, trace } = ag.actor.forwardTrace(ts[k].obs, { training: true, updateStats: true });
-    const { value, grads: [dPi] } = lossGrads([pi], loss);
-    ag.actorOpt.step(ag.actor.backward(trace, dPi as tf.Tensor2D).grads, {
+    const { value, dPi } = loss(values(pi));
+    ag.actorOpt.stepFlat(ag.actor.backwardFlat(trace, tf.tensor2d(dPi, pi.shape)), {
       maxGradNorm: this.options.maxGradNorm,
     });
     return value;
@@ -339,11 +408,6 @@ export class ActorCritic {
     });
     this.rounds++;
     return sums;
-  }
-
-  /** The code's actor penalty `c · mean(π(o)²)`. */
-  actionPenalty(pi: tf.Tensor): tf.Scalar {
-    return tf.mul(this.options.actionPenalty, tf.mean(tf.square(pi)));
   }
 
   /** Soft-updates every learner's target networks. */

@@ -13,10 +13,12 @@ import * as tf from "@tensorflow/tfjs";
 import {
   ActorCritic,
   type ActorCriticOptions,
+  actorLoss,
   type AgentSpec,
   type AgentTensors,
-  lossGrads,
-  mse,
+  meanOf,
+  tdLoss,
+  values,
 } from "./actor_critic.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
@@ -48,32 +50,72 @@ export function resolveCql(o: CqlOptions): ResolvedCql {
   };
 }
 
-/** `[K, B, d]` candidate actions and their log-densities `[K, B]` (subtracted inside the log-sum-exp). */
+/** `[K, B, d]` candidate actions and their log-densities `[K·B]` (subtracted inside the log-sum-exp). */
 function cqlCandidates(ac: ActorCritic, k: number, ts: AgentTensors[], o: ResolvedCql) {
   const B = ts[k].obs.shape[0], d = ac.spec.actDim, K = o.cqlSamples;
   const uni = new Float32Array(K * B * d);
   ac.rng.fillUniform(uni, -1, 1);
   const actions: tf.Tensor3D[] = [tf.tensor3d(uni, [K, B, d])];
-  const logDensity: tf.Tensor[] = [tf.fill([K, B], Math.log(0.5 ** d))];
+  const logDensity: Float32Array[] = [new Float32Array(K * B).fill(Math.log(0.5 ** d))];
   if (o.cqlActions === "uniform+policy") {
     const ag = ac.agents[k];
+    const sig = o.cqlPolicyNoise, logNorm = Math.log(sig * Math.sqrt(2 * Math.PI));
     for (const obs of [ts[k].obs, ts[k].nextObs]) {
       const mean = ag.actor.predict(obs, { training: true, updateStats: false });
       const eps = new Float32Array(K * B * d);
-      for (let i = 0; i < eps.length; i++) eps[i] = o.cqlPolicyNoise * ac.rng.normal();
-      const noise = tf.tensor3d(eps, [K, B, d]);
-      actions.push(tf.clipByValue(tf.add(mean.expandDims(0), noise), -1, 1) as tf.Tensor3D);
-      // log N(ε; 0, σ²) summed over action dimensions
-      const sig = o.cqlPolicyNoise;
-      logDensity.push(
-        tf.sum(
-          tf.sub(tf.mul(-0.5, tf.square(tf.div(noise, sig))), Math.log(sig * Math.sqrt(2 * Math.PI))),
-          2,
-        ),
+      for (let i = 0; i < eps.length; i++) eps[i] = sig * ac.rng.normal();
+      actions.push(
+        tf.clipByValue(tf.add(mean.expandDims(0), tf.tensor3d(eps, [K, B, d])), -1, 1) as tf.Tensor3D,
       );
+      // log N(ε; 0, σ²) summed over action dimensions
+      const ld = new Float32Array(K * B);
+      for (let r = 0; r < K * B; r++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += -0.5 * (eps[r * d + c] / sig) ** 2 - logNorm;
+        ld[r] = s;
+      }
+      logDensity.push(ld);
     }
   }
-  return { actions: tf.concat(actions, 0), logDensity: tf.concat(logDensity, 0) };
+  const all = new Float32Array(logDensity.reduce((n, x) => n + x.length, 0));
+  logDensity.reduce((off, x) => (all.set(x, off), off + x.length), 0);
+  return { actions: tf.concat(actions, 0), logDensity: all };
+}
+
+/**
+ * MA-CQL's critic loss `Σ_j MSE(Q_j, y) + α Σ_j mean_b (lse_j(b) − Q_j(b))` with
+ * `lse_j(b) = T log Σ_k exp((C_j[k, b] − log p[k, b]) / T)` over the candidates' Q values `C_j` `[K·B]`
+ * (k-major) and their log-densities, and its gradients: `∂/∂Q_j = 2 (Q_j − y) / B − α / B`,
+ * `∂/∂C_j[k, b] = α / B · softmax_k((C_j[·, b] − log p[·, b]) / T)`.
+ */
+export function cqlLoss(
+  q: readonly Float32Array[],
+  c: readonly Float32Array[],
+  y: Float32Array,
+  logDensity: Float32Array,
+  alpha: number,
+  temperature: number,
+): { value: number; cqlTerm: number; dQ: Float32Array[]; dC: Float32Array[] } {
+  const B = y.length, K = logDensity.length / B, T = temperature;
+  const { value: td, grads: dQ } = tdLoss(q, y);
+  const z = new Float64Array(K);
+  let cqlTerm = 0;
+  const dC = c.map((cj, j) => {
+    const g = new Float32Array(K * B);
+    let s = 0;
+    for (let b = 0; b < B; b++) {
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) m = Math.max(m, z[k] = (cj[k * B + b] - logDensity[k * B + b]) / T);
+      let e = 0;
+      for (let k = 0; k < K; k++) e += z[k] = Math.exp(z[k] - m);
+      s += T * (m + Math.log(e)) - q[j][b];
+      for (let k = 0; k < K; k++) g[k * B + b] = (alpha / B) * (z[k] / e);
+      dQ[j][b] -= alpha / B;
+    }
+    cqlTerm += s / B;
+    return g;
+  });
+  return { value: td + alpha * cqlTerm, cqlTerm, dQ, dC };
 }
 
 /**
@@ -86,24 +128,25 @@ export function cqlCriticStep(
   ts: AgentTensors[],
   o: ResolvedCql,
 ): { criticLoss: number; cqlTerm: number; qMean: number } {
-  const y = ac.tdTarget(k, ts);
+  const y = values(ac.tdTarget(k, ts));
   const data = ac.criticForward(k, ts, ts[k].act);
   const { actions, logDensity } = cqlCandidates(ac, k, ts, o);
   const cand = ac.criticForward(k, ts, actions);
-  const T = o.cqlTemperature;
-  const lse = (qc: tf.Tensor) => tf.mul(T, tf.logSumExp(tf.div(tf.sub(qc, logDensity), T), 0));
-  let cqlTerm = 0;
-  const loss = (Q1: tf.Tensor, Q2: tf.Tensor, C1: tf.Tensor, C2: tf.Tensor) => {
-    const cql = tf.add(
-      tf.mean(tf.sub(lse(C1), Q1.reshape([-1]))),
-      tf.mean(tf.sub(lse(C2), Q2.reshape([-1]))),
-    );
-    cqlTerm = cql.dataSync()[0];
-    return tf.add(tf.add(mse(Q1, y), mse(Q2, y)), tf.mul(o.cqlAlpha, cql)) as tf.Scalar;
-  };
-  const { value, grads: [d1, d2, c1, c2] } = lossGrads([data.q1, data.q2!, cand.q1, cand.q2!], loss);
-  ac.criticStep(k, [[data.trace, d1, d2], [cand.trace, c1, c2]]);
-  return { criticLoss: value, cqlTerm, qMean: tf.mean(data.q1).dataSync()[0] };
+  const q1 = values(data.q1);
+  const r = cqlLoss(
+    [q1, values(data.q2!)],
+    [values(cand.q1), values(cand.q2!)],
+    y,
+    logDensity,
+    o.cqlAlpha,
+    o.cqlTemperature,
+  );
+  const [dq, dc] = [data.q1.shape, cand.q1.shape];
+  ac.criticStep(k, [
+    [data.trace, tf.tensor(r.dQ[0], dq), tf.tensor(r.dQ[1], dq)],
+    [cand.trace, tf.tensor(r.dC[0], dc), tf.tensor(r.dC[1], dc)],
+  ]);
+  return { criticLoss: r.value, cqlTerm: r.cqlTerm, qMean: meanOf(q1) };
 }
 
 /** Builds MA-CQL. */
@@ -117,13 +160,12 @@ export function cql(spec: AgentSpec, options: ActorCriticOptions & CqlOptions = 
     update: (round) =>
       ac.round(round, (k, ts) => {
         const critic = cqlCriticStep(ac, k, ts, o);
-        let actorLoss = 0;
+        let loss = 0;
         for (let u = 0; u < ac.options.actorUpdates; u++) {
-          actorLoss = ac.actorStep(k, ts, (pi, q1) =>
-            tf.add(tf.neg(tf.mean(q1)), ac.actionPenalty(pi)) as tf.Scalar)
-            .value;
+          loss = ac.actorStep(k, ts, (pi, q1) =>
+            actorLoss(pi, q1, { qWeight: 1, penalty: ac.options.actionPenalty }));
         }
-        return { ...critic, actorLoss };
+        return { ...critic, actorLoss: loss };
       }),
     policy: () => ac.policy(),
     save: () => ac.save(),

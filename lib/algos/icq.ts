@@ -15,10 +15,12 @@ import * as tf from "@tensorflow/tfjs";
 import {
   ActorCritic,
   type ActorCriticOptions,
+  type ActorLossGrads,
   type AgentSpec,
   type AgentTensors,
-  lossGrads,
-  mse,
+  meanOf,
+  tdLoss,
+  values,
 } from "./actor_critic.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
@@ -33,6 +35,28 @@ export interface IcqOptions {
 /** `B · softmax(x / β)` over the batch (rows). */
 function batchSoftmaxWeights(x: tf.Tensor, beta: number): tf.Tensor {
   return tf.mul(x.shape[0]!, tf.softmax(tf.div(x.reshape([1, -1]), beta)).reshape(x.shape));
+}
+
+/**
+ * MA-ICQ's actor loss `mean_b w_b ‖π_b − a_b‖² + c · mean(π²)` over π and a `[B, d]`, weights w `[B]`, and
+ * its gradient `∂/∂π = 2 w_b (π − a) / B + 2 c π / (B d)`.
+ */
+export function icqActorLoss(
+  pi: Float32Array,
+  act: Float32Array,
+  w: Float32Array,
+  c: number,
+): ActorLossGrads {
+  const n = pi.length, b = w.length, d = n / b;
+  const dPi = new Float32Array(n);
+  let reg = 0, pen = 0;
+  for (let i = 0; i < n; i++) {
+    const wb = w[Math.floor(i / d)], e = pi[i] - act[i];
+    reg += wb * e * e;
+    pen += pi[i] * pi[i];
+    dPi[i] = (2 * wb * e) / b + (2 * c * pi[i]) / n;
+  }
+  return { value: reg / b + (c * pen) / n, dPi, dQ1: null };
 }
 
 /** Builds MA-ICQ. */
@@ -57,11 +81,9 @@ export function icq(spec: AgentSpec, options: ActorCriticOptions & IcqOptions = 
         const w = tf.clipByValue(tf.div(batchSoftmaxWeights(qNext, beta), alpha), 0, 1);
         const y = ac.bootstrap(t, tf.mul(qNext, w));
         const data = ac.criticForward(k, ts, t.act);
-        const { value: criticLoss, grads: [d1, d2] } = lossGrads(
-          [data.q1, data.q2!],
-          (Q1, Q2) => tf.add(mse(Q1, y), mse(Q2, y)) as tf.Scalar,
-        );
-        ac.criticStep(k, [[data.trace, d1, d2]]);
+        const q1 = values(data.q1);
+        const { value: criticLoss, grads: [d1, d2] } = tdLoss([q1, values(data.q2!)], values(y));
+        ac.criticStep(k, [[data.trace, tf.tensor(d1, data.q1.shape), tf.tensor(d2, data.q1.shape)]]);
         // actor: advantage-weighted regression with the updated critic
         const q = ag.critic.q1(nextObs, nextJointAct(k, ts), { training: true, updateStats: false });
         const qData = ag.critic.q1(ac.criticObs(k, ts), ac.criticAct(k, ts, t.act), {
@@ -69,16 +91,13 @@ export function icq(spec: AgentSpec, options: ActorCriticOptions & IcqOptions = 
           updateStats: false,
         });
         const adv = tf.sub(ac.bootstrap(t, q), qData);
-        const wPi = batchSoftmaxWeights(adv, beta);
+        const wPi = values(batchSoftmaxWeights(adv, beta));
+        const act = values(t.act), c = ac.options.actionPenalty;
         let actorLoss = 0;
         for (let u = 0; u < ac.options.actorUpdates; u++) {
-          actorLoss = ac.actorStepWithoutCritic(k, ts, (pi) =>
-            tf.add(
-              tf.mean(tf.mul(wPi.reshape([-1]), tf.sum(tf.squaredDifference(pi, t.act), 1))),
-              ac.actionPenalty(pi),
-            ) as tf.Scalar);
+          actorLoss = ac.actorStepWithoutCritic(k, ts, (pi) => icqActorLoss(pi, act, wPi, c));
         }
-        return { criticLoss, actorLoss, qMean: tf.mean(data.q1).dataSync()[0] };
+        return { criticLoss, actorLoss, qMean: meanOf(q1) };
       }),
     policy: () => ac.policy(),
     save: () => ac.save(),

@@ -11,10 +11,12 @@ import * as tf from "@tensorflow/tfjs";
 import {
   ActorCritic,
   type ActorCriticOptions,
+  actorLoss,
   type AgentSpec,
   type AgentTensors,
-  lossGrads,
-  mse,
+  meanOf,
+  tdLoss,
+  values,
 } from "./actor_critic.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
@@ -24,12 +26,12 @@ export function tdCriticStep(
   k: number,
   ts: AgentTensors[],
 ): { criticLoss: number; qMean: number } {
-  const y = ac.tdTarget(k, ts);
+  const y = values(ac.tdTarget(k, ts));
   const { q1, q2, trace } = ac.criticForward(k, ts, ts[k].act);
-  const criticLoss = (Q1: tf.Tensor, Q2: tf.Tensor) => tf.add(mse(Q1, y), mse(Q2, y)) as tf.Scalar;
-  const { value, grads: [d1, d2] } = lossGrads([q1, q2!], criticLoss);
-  ac.criticStep(k, [[trace, d1, d2]]);
-  return { criticLoss: value, qMean: tf.mean(q1).dataSync()[0] };
+  const q1v = values(q1);
+  const { value, grads: [d1, d2] } = tdLoss([q1v, values(q2!)], y);
+  ac.criticStep(k, [[trace, tf.tensor(d1, q1.shape), tf.tensor(d2, q1.shape)]]);
+  return { criticLoss: value, qMean: meanOf(q1v) };
 }
 
 /** Builds offline ITD3 (or MATD3) for learners of `spec`. */
@@ -43,13 +45,12 @@ export function itd3(spec: AgentSpec, options: ActorCriticOptions = {}): Offline
       ac.round(round, (k, ts) => {
         const critic = tdCriticStep(ac, k, ts);
         if (!ac.actorRound) return critic;
-        let actorLoss = 0;
+        let loss = 0;
         for (let u = 0; u < ac.options.actorUpdates; u++) {
-          actorLoss = ac.actorStep(k, ts, (pi, q1) =>
-            tf.add(tf.neg(tf.mean(q1)), ac.actionPenalty(pi)) as tf.Scalar)
-            .value;
+          loss = ac.actorStep(k, ts, (pi, q1) =>
+            actorLoss(pi, q1, { qWeight: 1, penalty: ac.options.actionPenalty }));
         }
-        return { ...critic, actorLoss };
+        return { ...critic, actorLoss: loss };
       }),
     policy: () => ac.policy(),
     save: () => ac.save(),

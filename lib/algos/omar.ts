@@ -9,9 +9,9 @@ import * as tf from "@tensorflow/tfjs";
 import {
   ActorCritic,
   type ActorCriticOptions,
+  actorLoss,
   type AgentSpec,
   type AgentTensors,
-  mse,
 } from "./actor_critic.ts";
 import { cqlCriticStep, type CqlOptions, resolveCql } from "./cql.ts";
 import { sampleActions, type SamplerOptions } from "./samplers.ts";
@@ -35,14 +35,17 @@ function rectifiedTargets(
   const critic = ac.agents[k].critic;
   const B = ts[k].obs.shape[0], d = ac.spec.actDim;
   const obs = ac.criticObs(k, ts);
-  const q1 = (cand: Float32Array, K: number) =>
-    tf.tidy(() =>
-      critic.q1(obs, ac.criticAct(k, ts, tf.tensor3d(cand, [K, B, d])), {
+  const q1 = (cand: Float32Array, K: number) => {
+    // (a tidy must not return the values: it would walk every element looking for tensors)
+    let q: Float32Array | null = null;
+    tf.tidy(() => {
+      q = critic.q1(obs, ac.criticAct(k, ts, tf.tensor3d(cand, [K, B, d])), {
         training: true,
         updateStats: false,
-      })
-        .dataSync() as Float32Array
-    );
+      }).dataSync() as Float32Array;
+    });
+    return q!;
+  };
   const { actions, q } = sampleActions(q1, { batch: B, actDim: d }, ac.rng, sampler);
   return { best: actions, bestQ: q };
 }
@@ -63,28 +66,29 @@ export function omar(
     update: (round) =>
       ac.round(round, (k, ts) => {
         const critic = cqlCriticStep(ac, k, ts, cqlOpts);
-        let actorLoss = 0, rectified = 0;
+        let loss = 0, rectified = 0;
         for (let u = 0; u < ac.options.actorUpdates; u++) {
           const { best, bestQ } = rectifiedTargets(ac, k, ts, sampler);
-          actorLoss = ac.actorStep(k, ts, (pi, q1) => {
+          loss = ac.actorStep(k, ts, (pi, q1) => {
             // line 12: â = argmax over {sampled best, π(o)} of Q1 — constants, not differentiated
-            const piQ = q1.dataSync(), piV = pi.dataSync(), d = ac.spec.actDim;
+            const d = ac.spec.actDim;
             const hat = new Float32Array(best.length);
             rectified = 0;
             for (let b = 0; b < bestQ.length; b++) {
-              const useSample = bestQ[b] > piQ[b];
+              const useSample = bestQ[b] > q1[b];
               rectified += useSample ? 1 / bestQ.length : 0;
-              for (let c = 0; c < d; c++) hat[b * d + c] = useSample ? best[b * d + c] : piV[b * d + c];
+              for (let c = 0; c < d; c++) hat[b * d + c] = useSample ? best[b * d + c] : pi[b * d + c];
             }
-            const aHat = tf.tensor2d(hat, pi.shape as [number, number]);
-            return tf.addN([
-              tf.mul(tau, mse(pi, aHat)),
-              tf.mul(-(1 - tau), tf.mean(q1)),
-              ac.actionPenalty(pi),
-            ]) as tf.Scalar;
-          }).value;
+            // τ · MSE(π, â) − (1 − τ) · mean Q1(o, π) + c · mean(π²)
+            return actorLoss(pi, q1, {
+              qWeight: 1 - tau,
+              target: hat,
+              targetWeight: tau,
+              penalty: ac.options.actionPenalty,
+            });
+          });
         }
-        return { ...critic, actorLoss, rectifiedFraction: rectified };
+        return { ...critic, actorLoss: loss, rectifiedFraction: rectified };
       }),
     policy: () => ac.policy(),
     save: () => ac.save(),

@@ -11,7 +11,9 @@
  *   as the code's HalfCheetah branch does).
  * - `random`: K·J uniform candidates in [−1, 1]; keep the best.
  *
- * Random draws come from the given seeded stream; all arrays are float32, states in rows.
+ * Random draws come from the given seeded stream; all arrays are float32, states in rows. Each
+ * iteration draws its B·K·D standard normals in state, candidate, dimension order ({@link fillNormal}:
+ * polar-method pairs from the stream's uniforms, both outputs used).
  *
  * @module
  */
@@ -22,6 +24,33 @@ export interface SamplerRandom {
   normal(): number;
   /** A draw from U[lo, hi). */
   uniformRange(lo: number, hi: number): number;
+  /** A draw from U[0, 1); when present, {@link fillNormal} makes normals from pairs of these. */
+  uniform?(): number;
+}
+
+/**
+ * Fills `out` with standard normal draws. With `rng.uniform`, Marsaglia's polar method, both outputs of
+ * each pair used: `u, v = 2·uniform() − 1` until `0 < s = u² + v² < 1`, then `out[i] = u·m`,
+ * `out[i + 1] = v·m` with `m = sqrt(−2 ln s / s)` (an odd length drops the last `v·m`); otherwise one
+ * `rng.normal()` per value, in order.
+ */
+export function fillNormal(rng: SamplerRandom, out: Float64Array | Float32Array): void {
+  const n = out.length;
+  if (rng.uniform === undefined) {
+    for (let i = 0; i < n; i++) out[i] = rng.normal();
+    return;
+  }
+  for (let i = 0; i < n; i += 2) {
+    let u = 0, v = 0, s = 0;
+    do {
+      u = 2 * rng.uniform() - 1;
+      v = 2 * rng.uniform() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const m = Math.sqrt((-2 * Math.log(s)) / s);
+    out[i] = u * m;
+    if (i + 1 < n) out[i + 1] = v * m;
+  }
 }
 
 /** Q1 of every candidate, k-major as the critic takes them: `actions [K, B, actDim]` → `q [K, B]`. */
@@ -74,7 +103,6 @@ export function sampleActions(
   const J = options.iterations ?? 3, K = options.samples ?? 10;
   const lo = options.low ?? -1, hi = options.high ?? 1;
   const { batch: B, actDim: D } = shape;
-  const clamp = (x: number) => (x < lo ? lo : x > hi ? hi : x);
   const best = new Float32Array(B * D), bestQ = new Float32Array(B).fill(-Infinity);
   // candidates are k-major: candidate k of state b is row k·B + b
   const keepBest = (cand: Float32Array, q: Float32Array, k: number) => {
@@ -102,12 +130,16 @@ export function sampleActions(
   // CEM carries its elites (k-major too) into the next population
   let eliteA = new Float32Array(0), eliteQ = new Float32Array(0);
   const w = new Float64Array(K);
+  const eps = new Float64Array(B * K * D);
   for (let it = 0; it < J; it++) {
     cand = new Float32Array(B * K * D);
-    for (let b = 0; b < B; b++) {
+    fillNormal(rng, eps);
+    const stride = B * D; // between candidates k and k + 1 of a state
+    for (let b = 0, e = 0; b < B; b++) {
       for (let k = 0; k < K; k++) {
-        for (let d = 0; d < D; d++) {
-          cand[(k * B + b) * D + d] = clamp(mu[b * D + d] + sigma[b * D + d] * rng.normal());
+        for (let d = 0, i = k * stride + b * D; d < D; d++) {
+          const x = mu[b * D + d] + sigma[b * D + d] * eps[e++];
+          cand[i + d] = x < lo ? lo : x > hi ? hi : x;
         }
       }
     }
@@ -120,9 +152,12 @@ export function sampleActions(
         for (let k = 0; k < K; k++) z += w[k] = Math.exp(beta * q[k * B + b] - m);
         for (let d = 0; d < D; d++) {
           let mean = 0;
-          for (let k = 0; k < K; k++) mean += (w[k] / z) * cand[(k * B + b) * D + d];
+          for (let k = 0, i = b * D + d; k < K; k++, i += stride) mean += (w[k] / z) * cand[i];
           let v = 0;
-          for (let k = 0; k < K; k++) v += (cand[(k * B + b) * D + d] - mean) ** 2;
+          for (let k = 0, i = b * D + d; k < K; k++, i += stride) {
+            const c = cand[i] - mean;
+            v += c * c;
+          }
           mu[b * D + d] = mean;
           sigma[b * D + d] = Math.sqrt(v / K);
         }

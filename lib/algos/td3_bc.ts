@@ -6,8 +6,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import { ActorCritic, type ActorCriticOptions, type AgentSpec, mse } from "./actor_critic.ts";
+import { ActorCritic, type ActorCriticOptions, actorLoss, type AgentSpec, values } from "./actor_critic.ts";
 import { tdCriticStep } from "./itd3.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
@@ -28,18 +27,17 @@ export function td3bc(spec: AgentSpec, options: ActorCriticOptions & Td3BcOption
     update: (round) =>
       ac.round(round, (k, ts) => {
         const critic = tdCriticStep(ac, k, ts);
-        let actorLoss = 0, lambda = 0;
+        let loss = 0, lambda = 0;
+        const act = values(ts[k].act);
         for (let u = 0; u < ac.options.actorUpdates; u++) {
-          actorLoss = ac.actorStep(k, ts, (pi, q1) => {
-            lambda = alpha / tf.mean(tf.abs(q1)).dataSync()[0]; // a number: not differentiated
-            return tf.addN([
-              tf.mul(-lambda, tf.mean(q1)),
-              mse(pi, ts[k].act),
-              ac.actionPenalty(pi),
-            ]) as tf.Scalar;
-          }).value;
+          loss = ac.actorStep(k, ts, (pi, q1) => {
+            let s = 0;
+            for (let i = 0; i < q1.length; i++) s += Math.abs(q1[i]);
+            lambda = alpha / (s / q1.length); // a number: not differentiated
+            return actorLoss(pi, q1, { qWeight: lambda, target: act, penalty: ac.options.actionPenalty });
+          });
         }
-        return { ...critic, actorLoss, lambda };
+        return { ...critic, actorLoss: loss, lambda };
       }),
     policy: () => ac.policy(),
     save: () => ac.save(),

@@ -60,8 +60,10 @@ export interface GenerateOptions {
   prey?: PreySource;
   /** For the original prey: weights file or folder (see `loadPrey`). */
   preyWeights?: string;
-  /** The behaviour ladder; default the committed one for the task and prey source. */
+  /** The behaviour ladder; default the one for the task and prey source in `ladderDir`. */
   ladder?: Ladder;
+  /** Folder of ladder files. Default `fixtures/behaviour` (the committed ones). */
+  ladderDir?: string;
   /** Root of the OMAR layout: the dataset goes to `<root>/<env_id>/<quality>/seed_<k>_data`. */
   out: string;
   /** Replace an existing dataset. Default false: an existing one is an error and stays untouched. */
@@ -247,7 +249,7 @@ export async function generateDataset(
   const preySource = task.prey === null ? null : options.prey ?? "original";
   const ladder = quality === "random"
     ? null
-    : options.ladder ?? await readLadder(ladderPath(task.name, preySource));
+    : options.ladder ?? await readLadder(ladderPath(task.name, preySource, options.ladderDir));
   const prey = preySource ? await loadPrey(task, { source: preySource, path: options.preyWeights }) : null;
   const qualityDir = fraction < 100 ? `${quality}-${fraction}pct` : quality;
   const dir = datasetDir(options.out, envIdForTask(task.name), qualityDir, options.seed);

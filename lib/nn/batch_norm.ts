@@ -78,6 +78,13 @@ export class BatchNorm {
     this.numBatchesTracked++;
   }
 
+  /** Sets the running statistics to values computed elsewhere (one train-mode batch counted). */
+  assignRunning(mean: Tensor1D, variance: Tensor1D): void {
+    this.runningMean.assign(mean);
+    this.runningVar.assign(variance);
+    this.numBatchesTracked++;
+  }
+
   /** `1 / sqrt(variance + eps)`. */
   invStd(variance: Tensor1D): Tensor1D {
     return tf.rsqrt(tf.add(variance, this.eps));

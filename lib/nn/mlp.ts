@@ -16,12 +16,25 @@
  * broadcast over the K candidates. Batch statistics of a shared column over the K·B rows equal those over
  * its B distinct rows, so the result is the same as feeding the K·B concatenated rows.
  *
+ * On the `wasm` backend the same passes (same folding and factoring) run as native kernels, one call for
+ * a whole forward or backward pass (native.ts, native.c); the tfjs implementation below serves the `cpu`
+ * backend, `setNativeKernels(false)`, and the tests that hold the two against each other.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RandomFill, Tensor, Tensor1D, Tensor2D, Variable } from "./types.ts";
 import { BatchNorm, batchNormInputGrad, columnStats } from "./batch_norm.ts";
 import { blockRowSum, factoredCross } from "./kernels.ts";
+import {
+  nativeBackward,
+  nativeForward,
+  nativeModule,
+  type NativeNet,
+  nativePredict,
+  type NativeTrace,
+  splitFlat,
+} from "./native.ts";
 import {
   type Activation,
   activationBackward,
@@ -448,6 +461,11 @@ export function withCustomGrad<Tr>(
   return (f as (...t: Tensor[]) => Tensor)(...inputs);
 }
 
+/** Gradients as one flat vector. */
+export function flatGrads(grads: readonly Tensor[]): Tensor1D {
+  return tf.concat(grads.map((g) => g.reshape([g.size]))) as Tensor1D;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Public MLP.
 // ---------------------------------------------------------------------------------------------------
@@ -474,14 +492,16 @@ export interface MlpCallOptions {
   updateStats?: boolean;
 }
 
-/** What {@link Mlp.forwardTrace} leaves for {@link Mlp.backward}. */
+/** What {@link Mlp.forwardTrace} leaves for {@link Mlp.backward}: the tfjs pass's or the native one's. */
 export interface MlpTrace {
-  /** Input rows. */
-  input: StackInput;
-  /** Folded BatchNorm (null without one). */
+  /** Input rows (tfjs pass). */
+  input: StackInput | null;
+  /** Folded BatchNorm (tfjs pass; null without one). */
   norm: NormTrace | null;
-  /** Layer outputs. */
-  stack: StackTrace;
+  /** Layer outputs (tfjs pass). */
+  stack: StackTrace | null;
+  /** The native pass's trace (null for the tfjs pass). */
+  native: NativeTrace | null;
 }
 
 /** Options of {@link Mlp.backward}. */
@@ -573,18 +593,32 @@ export class Mlp {
 
   /** Forward pass `[N, inDim] → [N, outDim]`; records no trace. */
   predict(x: Tensor2D, options: MlpCallOptions = {}): Tensor2D {
+    if (nativeModule() !== null) {
+      const training = options.training ?? this.training;
+      return nativePredict(this.#nativeNet(), 1, x, null, training, options.updateStats ?? true)[0];
+    }
     return this.forwardTrace(x, options).out;
+  }
+
+  /** This network as the native kernels see it. */
+  #nativeNet(): NativeNet {
+    return { heads: [this.layers], norm: this.norm, outAct: this.outputActivation };
   }
 
   /** Forward pass that also returns the trace {@link Mlp.backward} needs. */
   forwardTrace(x: Tensor2D, options: MlpCallOptions = {}): { out: Tensor2D; trace: MlpTrace } {
     const training = options.training ?? this.training;
+    if (nativeModule() !== null) {
+      const nt = nativeForward(this.#nativeNet(), 1, x, null, training, options.updateStats ?? true);
+      const acts = nt.acts[0];
+      return { out: acts[acts.length - 1], trace: { input: null, norm: null, stack: null, native: nt } };
+    }
     const input = stackInput(x);
     const norm = this.norm === null
       ? null
       : normForward(this.norm, input, training, options.updateStats ?? true);
     const stack = stackForward(this.layers, this.outputActivation, input, norm);
-    return { out: stack.acts[stack.acts.length - 1], trace: { input, norm, stack } };
+    return { out: stack.acts[stack.acts.length - 1], trace: { input, norm, stack, native: null } };
   }
 
   /**
@@ -597,10 +631,25 @@ export class Mlp {
     options: MlpBackwardOptions = {},
   ): { grads: Tensor[]; dx: Tensor2D | null } {
     const paramGrads = options.paramGrads ?? true;
-    const sg = stackBackward(this.layers, this.outputActivation, trace.input, trace.norm, trace.stack, dOut, {
-      paramGrads,
-      baseGrad: options.inputGrad ?? false,
-    });
+    if (trace.native !== null) {
+      const r = nativeBackward(this.#nativeNet(), trace.native, [dOut], {
+        paramGrads,
+        baseGrad: options.inputGrad ?? false,
+      });
+      return { grads: r.flat === null ? [] : splitFlat(r.flat, this.parameters()), dx: r.dBase };
+    }
+    const sg = stackBackward(
+      this.layers,
+      this.outputActivation,
+      trace.input!,
+      trace.norm,
+      trace.stack!,
+      dOut,
+      {
+        paramGrads,
+        baseGrad: options.inputGrad ?? false,
+      },
+    );
     let grads = sg.params;
     if (paramGrads && this.norm !== null && trace.norm !== null) {
       grads = [...normParamGrads(trace.norm, sg.dScale as Tensor1D, sg.dShift as Tensor1D), ...grads];
@@ -614,6 +663,18 @@ export class Mlp {
       });
     }
     return { grads, dx };
+  }
+
+  /**
+   * The parameter gradients for `dOut` as one flat vector in {@link Mlp.parameters} order (plus `gradIn`
+   * when given), the form `Adam.stepFlat` takes.
+   */
+  backwardFlat(trace: MlpTrace, dOut: Tensor2D, gradIn: Tensor1D | null = null): Tensor1D {
+    if (trace.native !== null) {
+      return nativeBackward(this.#nativeNet(), trace.native, [dOut], { paramGrads: true, gradIn }).flat!;
+    }
+    const flat = flatGrads(this.backward(trace, dOut).grads);
+    return gradIn === null ? flat : tf.add(gradIn, flat) as Tensor1D;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * The neural-network layer of the kit, on tfjs (`wasm` backend, `cpu` fallback): PyTorch-exact
  * initialisation, BatchNorm1d, Adam, gradient clipping and soft updates, an MLP and the OMAR twin critic
- * with fast hand-derived backward passes, and bit-exact save/load.
+ * with fast hand-derived backward passes (one native WebAssembly SIMD kernel per pass on `wasm`), and
+ * bit-exact save/load.
  *
  * @example
  * ```ts
@@ -23,6 +24,7 @@
  * @module
  */
 export { type BackendName, initBackend } from "./backend.ts";
+export { nativeFma, nativeKernels, type NativeTrace, setNativeKernels } from "./native.ts";
 export {
   type Activation,
   activationBackward,

@@ -1,12 +1,14 @@
 /**
  * Adam, gradient-norm clipping and soft target updates, as PyTorch 1.13 computes them. Each works on all
  * of a network's tensors at once (one flat vector), so a step costs a handful of kernels instead of a
- * handful per parameter tensor.
+ * handful per parameter tensor; on the `wasm` backend an Adam step (clipping included) and a soft update
+ * are one native kernel each (native.ts), with the same float32 operations in the same order.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Scalar, Tensor, Tensor1D, Variable } from "./types.ts";
+import { nativeAdam, nativeModule, nativeSoftUpdate } from "./native.ts";
 
 /** Options of {@link Adam}. */
 export interface AdamOptions {
@@ -80,6 +82,10 @@ export class Adam {
     if (grads.length !== this.params.length) {
       throw new RangeError(`Adam.step: ${grads.length} gradients for ${this.params.length} parameters`);
     }
+    if (nativeModule() !== null) {
+      tf.tidy(() => this.stepFlat(flatten(grads), options));
+      return;
+    }
     this.stepCount++;
     const t = this.stepCount;
     const b1 = this.beta1;
@@ -97,6 +103,35 @@ export class Adam {
       this.#v.assign(v);
       unflattenInto(p, this.params);
     });
+  }
+
+  /**
+   * {@link Adam.step} from the gradients as one flat vector in {@link Adam.params} order (what
+   * `Mlp.backwardFlat` and `TwinCritic.backwardFlat` return).
+   */
+  stepFlat(flat: Tensor1D, options: { maxGradNorm?: number } = {}): void {
+    const size = this.#m.size;
+    if (flat.size !== size) throw new RangeError(`Adam.stepFlat: ${flat.size} gradients for ${size} values`);
+    if (nativeModule() === null) {
+      const parts = tf.split(flat, this.params.map((p) => p.size));
+      this.step(parts, options);
+      tf.dispose(parts);
+      return;
+    }
+    this.stepCount++;
+    const t = this.stepCount;
+    const r = nativeAdam(this.params, flat, this.#m as Tensor1D, this.#v as Tensor1D, {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      stepSize: this.lr / (1 - Math.pow(this.beta1, t)),
+      bc2Sqrt: Math.sqrt(1 - Math.pow(this.beta2, t)),
+      eps: this.eps,
+      maxNorm: options.maxGradNorm,
+    });
+    this.params.forEach((p, i) => p.assign(r.params[i]));
+    this.#m.assign(r.m);
+    this.#v.assign(r.v);
+    tf.dispose([...r.params, r.m, r.v]);
   }
 
   /** A copy of the state (reads the moments back; call between steps). */
@@ -165,6 +200,12 @@ export function softUpdate(target: HasParameters, source: HasParameters, rate: n
   const sv = source.parameters();
   if (tv.length !== sv.length) {
     throw new RangeError("softUpdate: the networks have different parameter lists");
+  }
+  if (nativeModule() !== null) {
+    const next = nativeSoftUpdate(tv, sv, rate);
+    tv.forEach((v, i) => v.assign(next[i]));
+    tf.dispose(next);
+    return;
   }
   tf.tidy(() => {
     const next = tf.add(tf.mul(flatten(tv), 1 - rate), tf.mul(flatten(sv), rate)) as Tensor1D;

@@ -12,6 +12,10 @@
  * Candidate actions are laid out k-major: `[K, B, act]`, candidate k of state b at `[k, b]`; Q values of
  * candidates come back as `[K, B]`.
  *
+ * On the `wasm` backend every pass (both heads) is one native kernel call (native.ts); `q`/`q1` then run
+ * the rows in cache-sized chunks without keeping activations. `backwardFlat` gives the gradients as the
+ * one flat vector `Adam.stepFlat` takes.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -19,6 +23,16 @@ import type { RandomFill, Tensor, Tensor1D, Tensor2D, Variable } from "./types.t
 import { BatchNorm } from "./batch_norm.ts";
 import { createLinear, type Linear } from "./dense.ts";
 import {
+  nativeBackward,
+  nativeForward,
+  nativeModule,
+  type NativeNet,
+  nativePredict,
+  type NativeTrace,
+  splitFlat,
+} from "./native.ts";
+import {
+  flatGrads,
   normForward,
   normInputGrad,
   normParamGrads,
@@ -55,12 +69,14 @@ export interface CriticCallOptions {
 export interface CriticTrace {
   /** Observation rows and candidate actions. */
   input: StackInput;
-  /** Folded shared BatchNorm (null without one). */
+  /** Folded shared BatchNorm (tfjs pass; null without one). */
   norm: NormTrace | null;
-  /** Head traces: `[Q1]` or `[Q1, Q2]`. */
+  /** Head traces (tfjs pass): `[Q1]` or `[Q1, Q2]`; empty for the native pass. */
   heads: StackTrace[];
   /** Shape of the actions passed in (`[B, act]` or `[K, B, act]`). */
   actShape: number[];
+  /** The native pass's trace (null for the tfjs pass). */
+  native: NativeTrace | null;
 }
 
 /** Options of {@link TwinCritic.backward}. */
@@ -170,6 +186,16 @@ export class TwinCritic {
     const training = options.training ?? this.training;
     const cand = (act.rank === 2 ? act : act.reshape([-1, this.actDim])) as Tensor2D;
     const input = stackInput(obs, cand);
+    if (nativeModule() !== null) {
+      const nt = nativeForward(this.#nativeNet(), heads, obs, cand, training, options.updateStats ?? true);
+      const qShape = act.rank === 2 && input.k === 1 ? [obs.shape[0], 1] : [input.k, obs.shape[0]];
+      const q = nt.acts.map((a) => a[a.length - 1].reshape(qShape));
+      return {
+        q1: q[0],
+        q2: heads === 2 ? q[1] : null,
+        trace: { input, norm: null, heads: [], actShape: act.shape, native: nt },
+      };
+    }
     const norm = this.norm === null
       ? null
       : normForward(this.norm, input, training, options.updateStats ?? true);
@@ -180,19 +206,34 @@ export class TwinCritic {
     return {
       q1: q[0],
       q2: heads === 2 ? q[1] : null,
-      trace: { input, norm, heads: traces, actShape: act.shape },
+      trace: { input, norm, heads: traces, actShape: act.shape, native: null },
     };
+  }
+
+  /** This critic as the native kernels see it. */
+  #nativeNet(): NativeNet {
+    return { heads: this.heads, norm: this.norm, outAct: "none" };
   }
 
   /** Q1 and Q2 (or only Q1 with `heads: 1`) for `[B, act]` actions or `[K, B, act]` candidates; no trace. */
   q(obs: Tensor2D, act: Tensor, options: CriticCallOptions = {}): QValues {
+    if (nativeModule() !== null) {
+      const heads = options.heads ?? 2;
+      const cand = (act.rank === 2 ? act : act.reshape([-1, this.actDim])) as Tensor2D;
+      const k = cand.shape[0] / obs.shape[0];
+      const training = options.training ?? this.training;
+      const out = nativePredict(this.#nativeNet(), heads, obs, cand, training, options.updateStats ?? true);
+      const qShape = act.rank === 2 && k === 1 ? [obs.shape[0], 1] : [k, obs.shape[0]];
+      const q = out.map((o) => o.reshape(qShape));
+      return { q1: q[0], q2: heads === 2 ? q[1] : null };
+    }
     const { q1, q2 } = this.forwardTrace(obs, act, options);
     return { q1, q2 };
   }
 
   /** Q1 only (the authors' `critic.Q1`): `[B, 1]` for `[B, act]`, `[K, B]` for `[K, B, act]`. */
   q1(obs: Tensor2D, act: Tensor, options: Omit<CriticCallOptions, "heads"> = {}): Tensor {
-    return this.forwardTrace(obs, act, { ...options, heads: 1 }).q1;
+    return this.q(obs, act, { ...options, heads: 1 }).q1;
   }
 
   /**
@@ -206,11 +247,46 @@ export class TwinCritic {
     dq2: Tensor | null,
     options: CriticBackwardOptions = {},
   ): { grads: Tensor[]; dAct: Tensor | null } {
+    if (trace.native !== null) {
+      const paramGrads = options.paramGrads ?? true;
+      const r = this.#nativeBackward(trace, dq1, dq2, paramGrads, options.actionGrad ?? false, null);
+      return { grads: r.flat === null ? [] : splitFlat(r.flat, this.parameters()), dAct: r.dAct };
+    }
     const { grads, dAct } = this.#backward(trace, [dq1, dq2], options);
     if (grads.length > 0 && trace.heads.length === 1) {
       for (const l of this.heads[1]) grads.push(tf.zerosLike(l.weight), tf.zerosLike(l.bias));
     }
     return { grads, dAct };
+  }
+
+  /**
+   * The parameter gradients for `dq1` (and `dq2`) as one flat vector in {@link TwinCritic.parameters}
+   * order (plus `gradIn` when given), the form `Adam.stepFlat` takes.
+   */
+  backwardFlat(
+    trace: CriticTrace,
+    dq1: Tensor,
+    dq2: Tensor | null,
+    gradIn: Tensor1D | null = null,
+  ): Tensor1D {
+    if (trace.native !== null) return this.#nativeBackward(trace, dq1, dq2, true, false, gradIn).flat!;
+    const flat = flatGrads(this.backward(trace, dq1, dq2).grads);
+    return gradIn === null ? flat : tf.add(gradIn, flat) as Tensor1D;
+  }
+
+  #nativeBackward(
+    trace: CriticTrace,
+    dq1: Tensor,
+    dq2: Tensor | null,
+    paramGrads: boolean,
+    actionGrad: boolean,
+    gradIn: Tensor1D | null,
+  ): { flat: Tensor1D | null; dAct: Tensor | null } {
+    const nt = trace.native as NativeTrace;
+    const n = nt.acts[0][0].shape[0];
+    const d = [dq1.reshape([n, 1]), nt.heads === 2 && dq2 !== null ? dq2.reshape([n, 1]) : null];
+    const r = nativeBackward(this.#nativeNet(), nt, d, { paramGrads, candGrad: actionGrad, gradIn });
+    return { flat: r.flat, dAct: r.dCand === null ? null : r.dCand.reshape(trace.actShape) };
   }
 
   #backward(
@@ -288,6 +364,11 @@ export class TwinCritic {
       return { value, trace };
     }, (trace, dy) => {
       const dq = heads === 1 ? [dy, null] : tf.unstack(dy);
+      if (trace.native !== null) {
+        const r = this.#nativeBackward(trace, dq[0] as Tensor, dq[1], true, actionGrad, null);
+        const grads = splitFlat(r.flat!, this.parameters()).slice(0, params.length);
+        return actionGrad ? [r.dAct as Tensor, ...grads] : grads;
+      }
       const { grads, dAct } = this.#backward(trace, dq, { actionGrad });
       return actionGrad ? [dAct as Tensor, ...grads] : grads;
     });
