@@ -80,14 +80,20 @@ export function gatherBatch(agent: AgentData, indices: Int32Array, out: Batch): 
     );
   }
   const n = agent.rewards.length;
+  const { obs, nextObs, actions, rewards, terminals } = agent;
+  // plain copy loops: a subarray per row costs more than the copy itself at these widths
   for (let b = 0; b < indices.length; b++) {
     const k = indices[b];
     if (!(k >= 0 && k < n)) throw new KitInputError(`gatherBatch: index ${k} at ${b}; expected [0, ${n})`);
-    out.obs.set(agent.obs.subarray(k * obsDim, (k + 1) * obsDim), b * obsDim);
-    out.nextObs.set(agent.nextObs.subarray(k * obsDim, (k + 1) * obsDim), b * obsDim);
-    out.actions.set(agent.actions.subarray(k * actDim, (k + 1) * actDim), b * actDim);
-    out.rewards[b] = agent.rewards[k];
-    out.terminals[b] = agent.terminals[k];
+    const so = k * obsDim, dob = b * obsDim;
+    for (let j = 0; j < obsDim; j++) {
+      out.obs[dob + j] = obs[so + j];
+      out.nextObs[dob + j] = nextObs[so + j];
+    }
+    const sa = k * actDim, dab = b * actDim;
+    for (let j = 0; j < actDim; j++) out.actions[dab + j] = actions[sa + j];
+    out.rewards[b] = rewards[k];
+    out.terminals[b] = terminals[k];
   }
   return out;
 }
