@@ -22,7 +22,7 @@ import { loadNetwork, loadOptimizer, type NetworkState, saveNetwork, saveOptimiz
 import { type CriticTrace, TwinCritic } from "../nn/twin_critic.ts";
 import type { AdamState } from "../nn/optim.ts";
 import { Rng, type RngState } from "../util/rng.ts";
-import type { AlgorithmState, RoundBatches } from "./types.ts";
+import type { AlgorithmState, OfflineAlgorithm, RoundBatches } from "./types.ts";
 
 /** Observation sizes of the learners (env order) and the action size. */
 export interface AgentSpec {
@@ -417,6 +417,38 @@ export class ActorCritic {
       softUpdate(ag.actorTarget, ag.actor, rate);
       softUpdate(ag.criticTarget, ag.critic, rate);
     }
+  }
+
+  /**
+   * Runs `step` (one actor update, returning its loss) `actorUpdates` times on actor rounds — every
+   * `policyDelay`-th round — and returns the last loss, or null on the other rounds.
+   */
+  actorPhase(step: () => number): number | null {
+    if (!this.actorRound) return null;
+    let loss = 0;
+    for (let u = 0; u < this.options.actorUpdates; u++) loss = step();
+    return loss;
+  }
+
+  /**
+   * The {@link OfflineAlgorithm} these networks make: every round, `perAgent(k, ts)` updates learner k
+   * (critic, then actor) and returns its metrics; the rest (targets, policy, state) is shared.
+   */
+  algorithm(
+    name: string,
+    perAgent: (k: number, ts: AgentTensors[]) => Record<string, number>,
+    options: { needsNextActions?: boolean } = {},
+  ): OfflineAlgorithm {
+    return {
+      name,
+      jointSampling: this.centralized,
+      needsNextActions: options.needsNextActions ?? false,
+      update: (round) => this.round(round, perAgent),
+      policy: () => this.policy(),
+      save: () => this.save(),
+      load: (s) => this.load(s),
+      dispose: () => this.dispose(),
+    };
   }
 
   /** The actors as a deterministic joint policy (BatchNorm running statistics). */

@@ -153,23 +153,11 @@ export function cqlCriticStep(
 export function cql(spec: AgentSpec, options: ActorCriticOptions & CqlOptions = {}): OfflineAlgorithm {
   const ac = new ActorCritic(spec, options);
   const o = resolveCql(options);
-  return {
-    name: "cql",
-    jointSampling: ac.centralized,
-    needsNextActions: false,
-    update: (round) =>
-      ac.round(round, (k, ts) => {
-        const critic = cqlCriticStep(ac, k, ts, o);
-        let loss = 0;
-        for (let u = 0; u < ac.options.actorUpdates; u++) {
-          loss = ac.actorStep(k, ts, (pi, q1) =>
-            actorLoss(pi, q1, { qWeight: 1, penalty: ac.options.actionPenalty }));
-        }
-        return { ...critic, actorLoss: loss };
-      }),
-    policy: () => ac.policy(),
-    save: () => ac.save(),
-    load: (s) => ac.load(s),
-    dispose: () => ac.dispose(),
-  };
+  return ac.algorithm("cql", (k, ts) => {
+    const critic = cqlCriticStep(ac, k, ts, o);
+    const loss = ac.actorPhase(() =>
+      ac.actorStep(k, ts, (pi, q1) => actorLoss(pi, q1, { qWeight: 1, penalty: ac.options.actionPenalty }))
+    );
+    return loss === null ? critic : { ...critic, actorLoss: loss };
+  });
 }

@@ -65,43 +65,32 @@ export function icq(spec: AgentSpec, options: ActorCriticOptions & IcqOptions = 
   const beta = options.icqBeta ?? 100, alpha = options.icqAlpha ?? 1;
   const nextJointAct = (k: number, ts: AgentTensors[]) =>
     ac.centralized ? tf.concat(ts.map((t) => t.nextAct!), 1) : ts[k].nextAct!;
-  return {
-    name: "icq",
-    jointSampling: ac.centralized,
-    needsNextActions: true,
-    update: (round) =>
-      ac.round(round, (k, ts) => {
-        const ag = ac.agents[k], t = ts[k];
-        const nextObs = ac.criticObs(k, ts, true);
-        // critic: the softmax-weighted dataset-action target
-        const qNext = ag.criticTarget.q1(nextObs, nextJointAct(k, ts), {
-          training: true,
-          updateStats: false,
-        });
-        const w = tf.clipByValue(tf.div(batchSoftmaxWeights(qNext, beta), alpha), 0, 1);
-        const y = ac.bootstrap(t, tf.mul(qNext, w));
-        const data = ac.criticForward(k, ts, t.act);
-        const q1 = values(data.q1);
-        const { value: criticLoss, grads: [d1, d2] } = tdLoss([q1, values(data.q2!)], values(y));
-        ac.criticStep(k, [[data.trace, tf.tensor(d1, data.q1.shape), tf.tensor(d2, data.q1.shape)]]);
-        // actor: advantage-weighted regression with the updated critic
-        const q = ag.critic.q1(nextObs, nextJointAct(k, ts), { training: true, updateStats: false });
-        const qData = ag.critic.q1(ac.criticObs(k, ts), ac.criticAct(k, ts, t.act), {
-          training: true,
-          updateStats: false,
-        });
-        const adv = tf.sub(ac.bootstrap(t, q), qData);
-        const wPi = values(batchSoftmaxWeights(adv, beta));
-        const act = values(t.act), c = ac.options.actionPenalty;
-        let actorLoss = 0;
-        for (let u = 0; u < ac.options.actorUpdates; u++) {
-          actorLoss = ac.actorStepWithoutCritic(k, ts, (pi) => icqActorLoss(pi, act, wPi, c));
-        }
-        return { criticLoss, actorLoss, qMean: meanOf(q1) };
-      }),
-    policy: () => ac.policy(),
-    save: () => ac.save(),
-    load: (s) => ac.load(s),
-    dispose: () => ac.dispose(),
-  };
+  return ac.algorithm("icq", (k, ts) => {
+    const ag = ac.agents[k], t = ts[k];
+    const nextObs = ac.criticObs(k, ts, true);
+    // critic: the softmax-weighted dataset-action target
+    const qNext = ag.criticTarget.q1(nextObs, nextJointAct(k, ts), {
+      training: true,
+      updateStats: false,
+    });
+    const w = tf.clipByValue(tf.div(batchSoftmaxWeights(qNext, beta), alpha), 0, 1);
+    const y = ac.bootstrap(t, tf.mul(qNext, w));
+    const data = ac.criticForward(k, ts, t.act);
+    const q1 = values(data.q1);
+    const { value: criticLoss, grads: [d1, d2] } = tdLoss([q1, values(data.q2!)], values(y));
+    ac.criticStep(k, [[data.trace, tf.tensor(d1, data.q1.shape), tf.tensor(d2, data.q1.shape)]]);
+    // actor: advantage-weighted regression with the updated critic
+    const q = ag.critic.q1(nextObs, nextJointAct(k, ts), { training: true, updateStats: false });
+    const qData = ag.critic.q1(ac.criticObs(k, ts), ac.criticAct(k, ts, t.act), {
+      training: true,
+      updateStats: false,
+    });
+    const adv = tf.sub(ac.bootstrap(t, q), qData);
+    const wPi = values(batchSoftmaxWeights(adv, beta));
+    const act = values(t.act), c = ac.options.actionPenalty;
+    const actorLoss = ac.actorPhase(() =>
+      ac.actorStepWithoutCritic(k, ts, (pi) => icqActorLoss(pi, act, wPi, c))
+    );
+    return { criticLoss, qMean: meanOf(q1), ...(actorLoss === null ? {} : { actorLoss }) };
+  }, { needsNextActions: true });
 }

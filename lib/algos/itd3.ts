@@ -37,24 +37,11 @@ export function tdCriticStep(
 /** Builds offline ITD3 (or MATD3) for learners of `spec`. */
 export function itd3(spec: AgentSpec, options: ActorCriticOptions = {}): OfflineAlgorithm {
   const ac = new ActorCritic(spec, options);
-  return {
-    name: "itd3",
-    jointSampling: ac.centralized,
-    needsNextActions: false,
-    update: (round) =>
-      ac.round(round, (k, ts) => {
-        const critic = tdCriticStep(ac, k, ts);
-        if (!ac.actorRound) return critic;
-        let loss = 0;
-        for (let u = 0; u < ac.options.actorUpdates; u++) {
-          loss = ac.actorStep(k, ts, (pi, q1) =>
-            actorLoss(pi, q1, { qWeight: 1, penalty: ac.options.actionPenalty }));
-        }
-        return { ...critic, actorLoss: loss };
-      }),
-    policy: () => ac.policy(),
-    save: () => ac.save(),
-    load: (s) => ac.load(s),
-    dispose: () => ac.dispose(),
-  };
+  return ac.algorithm("itd3", (k, ts) => {
+    const critic = tdCriticStep(ac, k, ts);
+    const loss = ac.actorPhase(() =>
+      ac.actorStep(k, ts, (pi, q1) => actorLoss(pi, q1, { qWeight: 1, penalty: ac.options.actionPenalty }))
+    );
+    return loss === null ? critic : { ...critic, actorLoss: loss };
+  });
 }

@@ -59,40 +59,30 @@ export function omar(
   const cqlOpts = resolveCql(options);
   const tau = options.tau ?? 0.5;
   const sampler = options.sampler ?? {};
-  return {
-    name: "omar",
-    jointSampling: ac.centralized,
-    needsNextActions: false,
-    update: (round) =>
-      ac.round(round, (k, ts) => {
-        const critic = cqlCriticStep(ac, k, ts, cqlOpts);
-        let loss = 0, rectified = 0;
-        for (let u = 0; u < ac.options.actorUpdates; u++) {
-          const { best, bestQ } = rectifiedTargets(ac, k, ts, sampler);
-          loss = ac.actorStep(k, ts, (pi, q1) => {
-            // line 12: â = argmax over {sampled best, π(o)} of Q1 — constants, not differentiated
-            const d = ac.spec.actDim;
-            const hat = new Float32Array(best.length);
-            rectified = 0;
-            for (let b = 0; b < bestQ.length; b++) {
-              const useSample = bestQ[b] > q1[b];
-              rectified += useSample ? 1 / bestQ.length : 0;
-              for (let c = 0; c < d; c++) hat[b * d + c] = useSample ? best[b * d + c] : pi[b * d + c];
-            }
-            // τ · MSE(π, â) − (1 − τ) · mean Q1(o, π) + c · mean(π²)
-            return actorLoss(pi, q1, {
-              qWeight: 1 - tau,
-              target: hat,
-              targetWeight: tau,
-              penalty: ac.options.actionPenalty,
-            });
-          });
+  return ac.algorithm("omar", (k, ts) => {
+    const critic = cqlCriticStep(ac, k, ts, cqlOpts);
+    let rectified = 0;
+    const loss = ac.actorPhase(() => {
+      const { best, bestQ } = rectifiedTargets(ac, k, ts, sampler);
+      return ac.actorStep(k, ts, (pi, q1) => {
+        // line 12: â = argmax over {sampled best, π(o)} of Q1 — constants, not differentiated
+        const d = ac.spec.actDim;
+        const hat = new Float32Array(best.length);
+        rectified = 0;
+        for (let b = 0; b < bestQ.length; b++) {
+          const useSample = bestQ[b] > q1[b];
+          rectified += useSample ? 1 / bestQ.length : 0;
+          for (let c = 0; c < d; c++) hat[b * d + c] = useSample ? best[b * d + c] : pi[b * d + c];
         }
-        return { ...critic, actorLoss: loss, rectifiedFraction: rectified };
-      }),
-    policy: () => ac.policy(),
-    save: () => ac.save(),
-    load: (s) => ac.load(s),
-    dispose: () => ac.dispose(),
-  };
+        // τ · MSE(π, â) − (1 − τ) · mean Q1(o, π) + c · mean(π²)
+        return actorLoss(pi, q1, {
+          qWeight: 1 - tau,
+          target: hat,
+          targetWeight: tau,
+          penalty: ac.options.actionPenalty,
+        });
+      });
+    });
+    return loss === null ? critic : { ...critic, actorLoss: loss, rectifiedFraction: rectified };
+  });
 }

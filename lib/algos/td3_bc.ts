@@ -20,28 +20,18 @@ export interface Td3BcOptions {
 export function td3bc(spec: AgentSpec, options: ActorCriticOptions & Td3BcOptions = {}): OfflineAlgorithm {
   const ac = new ActorCritic(spec, options);
   const alpha = options.bcAlpha ?? 2.5;
-  return {
-    name: "td3bc",
-    jointSampling: ac.centralized,
-    needsNextActions: false,
-    update: (round) =>
-      ac.round(round, (k, ts) => {
-        const critic = tdCriticStep(ac, k, ts);
-        let loss = 0, lambda = 0;
-        const act = values(ts[k].act);
-        for (let u = 0; u < ac.options.actorUpdates; u++) {
-          loss = ac.actorStep(k, ts, (pi, q1) => {
-            let s = 0;
-            for (let i = 0; i < q1.length; i++) s += Math.abs(q1[i]);
-            lambda = alpha / (s / q1.length); // a number: not differentiated
-            return actorLoss(pi, q1, { qWeight: lambda, target: act, penalty: ac.options.actionPenalty });
-          });
-        }
-        return { ...critic, actorLoss: loss, lambda };
-      }),
-    policy: () => ac.policy(),
-    save: () => ac.save(),
-    load: (s) => ac.load(s),
-    dispose: () => ac.dispose(),
-  };
+  return ac.algorithm("td3bc", (k, ts) => {
+    const critic = tdCriticStep(ac, k, ts);
+    let lambda = 0;
+    const act = values(ts[k].act);
+    const loss = ac.actorPhase(() =>
+      ac.actorStep(k, ts, (pi, q1) => {
+        let s = 0;
+        for (let i = 0; i < q1.length; i++) s += Math.abs(q1[i]);
+        lambda = alpha / (s / q1.length); // a number: not differentiated
+        return actorLoss(pi, q1, { qWeight: lambda, target: act, penalty: ac.options.actionPenalty });
+      })
+    );
+    return loss === null ? critic : { ...critic, actorLoss: loss, lambda };
+  });
 }
