@@ -100,8 +100,8 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
   };
 }
 
-/** Rough seconds per update round on one core at B = 1024 (measured with `deno task bench train`). */
-const SECONDS_PER_ROUND: Record<string, number> = {
+/** Rough seconds per update round on one core at B = 1024 (`deno task bench train`, native kernels). */
+const SECONDS_PER_ROUND: Record<string, number> = { itd3: 0.034, td3bc: 0.03, icq: 0.032, cql: 0.113, omar: 0.175 };
   itd3: 0.06,
   td3bc: 0.05,
   icq: 0.045,
