@@ -165,7 +165,11 @@ Deno.test("actions are clipped to [-1, 1] at the env boundary", () => {
 Deno.test("prey loading: missing weights and the untrained kit prey say what to do", async () => {
   const task = makeTask("world");
   await assertRejects(() => loadPrey(task, { path: "/nonexistent/prey.json" }), /file not found/);
-  await assertRejects(() => loadPrey(task, { source: "kit" }), /has not been trained yet/);
+  const empty = await Deno.makeTempDir();
+  await assertRejects(() => loadPrey(task, { source: "kit", kitDir: empty }), /has not been trained yet/);
+  await Deno.remove(empty);
+  const kit = await loadPrey(task, { source: "kit" }); // the committed one
+  assertEquals([kit.obsDim, kit.actDim], [22, 2]);
   await assertRejects(() => loadPrey(makeTask("cooperative_navigation")), /has no prey/);
   const tmp = await Deno.makeTempFile({ suffix: ".json" });
   await Deno.writeTextFile(tmp, JSON.stringify({ agents: [{}, {}, {}, { num_in: 14, num_out: 2 }] }));

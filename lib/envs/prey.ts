@@ -26,6 +26,8 @@ export interface LoadPreyOptions {
    * `$OMAR_PRETRAINED_DIR`, else `<reference dir>/pretrained`.
    */
   path?: string;
+  /** For `kit`: the folder of the kit's prey files. Default `fixtures/prey` (the committed ones). */
+  kitDir?: string;
 }
 
 /** Loads the frozen prey of `task` (predator-prey or world). */
@@ -33,7 +35,7 @@ export async function loadPrey(task: ParticleTask, options: LoadPreyOptions = {}
   if (task.prey === null) throw new KitInputError(`task ${task.name} has no prey`);
   const source = options.source ?? "original";
   if (source === "kit") {
-    const file = join(REPO_ROOT, "fixtures", "prey", `${task.name}.json`);
+    const file = join(options.kitDir ?? join(REPO_ROOT, "fixtures", "prey"), `${task.name}.json`);
     const text = await readText(
       file,
       `the kit's own prey for ${task.name} has not been trained yet (it is made by \`deno task behaviour train-prey ${task.name}\`); ` +
