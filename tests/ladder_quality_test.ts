@@ -9,23 +9,26 @@ import { loadPrey, makeTask } from "../lib/envs/mod.ts";
 import { referenceScores } from "../lib/eval/references.ts";
 import { exists } from "../lib/util/fs.ts";
 
-const LADDERS: [string, "original" | null][] = [
+const LADDERS: [string, "original" | "kit" | null][] = [
   ["predator_prey", "original"],
+  ["predator_prey", "kit"],
   ["world", "original"],
   ["cooperative_navigation", null],
 ];
-const committed: [string, "original" | null][] = [];
+const committed: [string, "original" | "kit" | null][] = [];
 for (const l of LADDERS) if (await exists(ladderPath(...l))) committed.push(l);
 if (committed.length === 0) throw new Error("no MPE behaviour ladder is committed under fixtures/behaviour");
 
 for (const [id, prey] of committed) {
   Deno.test({
-    name: `${id} ladder: random < medium-replay ≤ medium < expert, medium near one third`,
+    name: `${id}${
+      prey ? ` (${prey} prey)` : ""
+    } ladder: random < medium-replay ≤ medium < expert, medium near one third`,
     ignore: skipReference && prey !== null,
     fn: async () => {
       const task = makeTask(id);
       const ladder = await readLadder(ladderPath(id, prey));
-      const p = task.prey === null ? null : await loadPrey(task);
+      const p = task.prey === null ? null : await loadPrey(task, { source: prey ?? "original" });
       const random = referenceScores(id, prey).random;
       const expert = ladder.snapshots[ladder.snapshots.length - 1].score;
       const agg = task.scoreAggregation === "sum_agent0" ? agentReward(0) : meanOverAgents(task.learners);

@@ -57,6 +57,12 @@ export const KIT_REFERENCES: Readonly<Record<string, ReferenceScores>> = {
     source:
       "random: kit, 10k uniform-random episodes, original prey; expert: paper (kit expert not trained yet)",
   },
+  "predator_prey/kit": {
+    random: -7.7,
+    expert: 61.0,
+    source:
+      "random: kit, 10k uniform-random episodes, kit prey; expert: the kit-prey ladder's last snapshot (15k updates)",
+  },
   "world/original": {
     random: -6.8,
     expert: 79.5,
