@@ -27,8 +27,9 @@ Deno.test("summarize: population std and standard error", () => {
 
 Deno.test("reference table: known keys resolve, unknown ones name the known", () => {
   assertEquals(referenceScores("predator_prey", "original").expert, 185.6);
+  assertEquals(referenceScores("predator_prey", "kit").random, -7.7);
   try {
-    referenceScores("predator_prey", "kit");
+    referenceScores("spread_1d_n2");
     throw new Error("should have thrown");
   } catch (e) {
     assert((e as Error).message.includes("predator_prey/original"));
