@@ -101,12 +101,12 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
 }
 
 /** Rough seconds per update round on one core at B = 1024 (`deno task bench train`, native kernels). */
-const SECONDS_PER_ROUND: Record<string, number> = { itd3: 0.034, td3bc: 0.03, icq: 0.032, cql: 0.113, omar: 0.175 };
-  itd3: 0.06,
-  td3bc: 0.05,
-  icq: 0.045,
-  cql: 0.2,
-  omar: 0.27,
+const SECONDS_PER_ROUND: Record<string, number> = {
+  itd3: 0.034,
+  td3bc: 0.03,
+  icq: 0.032,
+  cql: 0.113,
+  omar: 0.175,
 };
 
 /** A rough wall-time estimate of a grid on `jobs` cores. */
