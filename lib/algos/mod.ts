@@ -25,4 +25,5 @@ export * from "./samplers.ts";
 export * from "./presets.ts";
 export * from "./registry.ts";
 export * from "./train.ts";
+export { criticLandscape, type Landscape, type LandscapeOptions } from "./landscape.ts";
 export { type BackendName, initBackend } from "../nn/backend.ts";
