@@ -122,7 +122,7 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
     for (const q of c.qualities) {
       const { quality, fraction } = parseQuality(q);
       if (quality !== "random" && !hasLadder) {
-        missing.push(`${task}/${q}`);
+        missing.push(`${task}/${q}${prey ? ` (${prey} prey)` : ""}`);
         continue;
       }
       for (const col of gridColumns(c)) {
@@ -272,7 +272,9 @@ export async function reportGrid(
     lines.push(`rows keeping the paper's ordering OMAR > MA-CQL > {MA-TD3+BC, MA-ICQ}: ${kept} of ${rows}`);
   }
   if (missing.length) {
-    lines.push(`n/a: ${missing.join(", ")} — no behaviour ladder yet (deno task behaviour train TASK)`);
+    lines.push(
+      `n/a: ${missing.join(", ")} — no behaviour ladder yet (deno task behaviour train TASK [--prey kit])`,
+    );
   }
   await Deno.mkdir(outDir, { recursive: true });
   const csv = ["quality,task,algo,mean,std,n,paper_mean,paper_std"]

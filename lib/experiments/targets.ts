@@ -257,5 +257,3 @@ export function findTarget(name: string): Target {
   }
   return t;
 }
-
-export { officialRounds };
