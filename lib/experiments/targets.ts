@@ -17,7 +17,7 @@ import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./refe
 import { collectResults, runAll, type Shard, shardRuns } from "./scheduler.ts";
 import { GRID_EXPERIMENTS, type GridExperiment } from "./variants.ts";
 import { improvementReport, writeCurves } from "./report_extra.ts";
-import { gridColumns, type GridConfig, gridRuns, officialRounds, reportGrid } from "./table1.ts";
+import { gridColumns, type GridConfig, gridRuns, reportGrid } from "./table1.ts";
 import type { RunResult } from "./runs.ts";
 
 /** What a target run gets from the command line. */
