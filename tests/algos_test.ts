@@ -378,3 +378,32 @@ Deno.test("unknown algorithm names list the valid ones", () => {
     assert((e as Error).message.includes("itd3, cql, td3bc, icq, omar"), (e as Error).message);
   }
 });
+
+Deno.test("criticLandscape: Q1 and Q2 over an action grid equal the critic's, by hand (train-mode BatchNorm over all rows)", async () => {
+  const { criticLandscape } = await import("../lib/algos/landscape.ts");
+  const round = tinyRound(8);
+  const algo = makeAlgorithm("cql", spec, { hidden: [4, 4], gamma: GAMMA });
+  algo.update(round);
+  const k = 1, G = 5;
+  const grid = Float32Array.from({ length: G * ACT }, (_, i) => -1 + (2 * i) / (G * ACT - 1));
+  const obs = round.batches.map((b) => b.obs);
+  const land = criticLandscape(algo, k, obs, grid);
+  const net = agentNets(algo.save(), k).critic;
+  const states = rowsOf(round.batches[k].obs, OBS);
+  // k-major rows: grid action g at every state b, one BatchNorm over the G·B rows
+  const [q1, q2] = criticFwd(
+    net,
+    Array.from({ length: G * B }, (_, r) => states[r % B]),
+    Array.from(
+      { length: G * B },
+      (_, r) => Array.from(grid.subarray(Math.floor(r / B) * ACT, (Math.floor(r / B) + 1) * ACT)),
+    ),
+  );
+  for (let b = 0; b < B; b++) {
+    for (let g = 0; g < G; g++) {
+      close(land.q1[b][g], q1[g * B + b], `Q1 state ${b} action ${g}`);
+      close(land.q2[b][g], q2[g * B + b], `Q2 state ${b} action ${g}`);
+    }
+  }
+  algo.dispose();
+});
