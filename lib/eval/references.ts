@@ -42,20 +42,22 @@ export const ORIGINAL_CODE_RANDOM: Readonly<Record<string, { mean: number; std: 
 /**
  * The kit's references per task and prey source. Random: uniform-random actions measured by the kit
  * (`deno task reproduce references --profile paper`: 10,000 episodes, seed 0; CN 159.89 ± 60.10,
- * PP −4.09 ± 11.05, World −6.80 ± 5.90). Expert: until the kit's
- * behaviour ladders exist, the paper's expert score stands in, as the source says.
+ * PP −4.09 ± 11.05, World −6.80 ± 5.90; PP with the kit's prey −7.70 ± 5.93). Expert: the paper's score
+ * for the original-prey tasks, as the source says; a dataset made from a behaviour ladder records that
+ * ladder's own expert, which training and `reproduce` normalise with.
  */
 export const KIT_REFERENCES: Readonly<Record<string, ReferenceScores>> = {
   "cooperative_navigation": {
     random: 159.89,
     expert: 516.8,
-    source: "random: kit, 10k uniform-random episodes; expert: paper (kit expert not trained yet)",
+    source:
+      "random: kit, 10k uniform-random episodes; expert: the paper's (datasets record their own ladder's expert)",
   },
   "predator_prey/original": {
     random: -4.09,
     expert: 185.6,
     source:
-      "random: kit, 10k uniform-random episodes, original prey; expert: paper (kit expert not trained yet)",
+      "random: kit, 10k uniform-random episodes, original prey; expert: the paper's (datasets record their own ladder's expert)",
   },
   "predator_prey/kit": {
     random: -7.7,
@@ -67,7 +69,7 @@ export const KIT_REFERENCES: Readonly<Record<string, ReferenceScores>> = {
     random: -6.8,
     expert: 79.5,
     source:
-      "random: kit, 10k uniform-random episodes, original prey; expert: paper (kit expert not trained yet)",
+      "random: kit, 10k uniform-random episodes, original prey; expert: the paper's (datasets record their own ladder's expert)",
   },
 };
 
