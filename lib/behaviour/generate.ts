@@ -41,6 +41,14 @@ export const QUALITIES = ["random", "medium-replay", "medium", "expert", "full-r
 /** A dataset quality. */
 export type Quality = typeof QUALITIES[number];
 
+/**
+ * The folder name of a quality: `full-replay-10pct` for a fraction below 100% of the full replay, else the
+ * quality itself. `parseQuality` in the experiments reads it back.
+ */
+export function qualityName(quality: string, fraction?: number): string {
+  return fraction !== undefined && fraction < 100 ? `${quality}-${fraction}pct` : quality;
+}
+
 /** Exploration noise of behaviour rollouts (the online trainer's). */
 const BEHAVIOUR_NOISE = 0.1;
 
@@ -251,7 +259,7 @@ export async function generateDataset(
     ? null
     : options.ladder ?? await readLadder(ladderPath(task.name, preySource, options.ladderDir));
   const prey = preySource ? await loadPrey(task, { source: preySource, path: options.preyWeights }) : null;
-  const qualityDir = fraction < 100 ? `${quality}-${fraction}pct` : quality;
+  const qualityDir = qualityName(quality, fraction);
   const dir = datasetDir(options.out, envIdForTask(task.name), qualityDir, options.seed);
   if (!options.force && await exists(dir)) {
     throw new KitInputError(`${dir} already exists; pass --force to replace it`);

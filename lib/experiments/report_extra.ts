@@ -11,6 +11,7 @@ import { writeFigure } from "../plots/render.ts";
 import { barsWithErrors, curvesWithBands } from "../plots/specs.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import { ensureDataset, type RunResult } from "./runs.ts";
+import { qualityName } from "../behaviour/generate.ts";
 
 const label = (r: RunResult) => r.spec.label ?? r.spec.algo;
 const value = (
@@ -31,11 +32,7 @@ export async function writeCurves(
   const { title, raw = false } = options;
   const groups = new Map<string, RunResult[]>();
   for (const r of results) {
-    const k = `${r.spec.dataset.task}_${r.spec.dataset.quality}${
-      r.spec.dataset.fraction !== undefined && r.spec.dataset.fraction < 100
-        ? `-${r.spec.dataset.fraction}pct`
-        : ""
-    }`;
+    const k = `${r.spec.dataset.task}_${qualityName(r.spec.dataset.quality, r.spec.dataset.fraction)}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   const names: string[] = [];

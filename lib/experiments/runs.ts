@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { AlgorithmOptions } from "../algos/registry.ts";
 import { makeAlgorithm } from "../algos/registry.ts";
 import { type CurvePoint, trainOffline } from "../algos/train.ts";
-import { generateDataset } from "../behaviour/generate.ts";
+import { generateDataset, qualityName } from "../behaviour/generate.ts";
 import { datasetDir, envIdForTask, readOmarDataset } from "../data/omar_layout.ts";
 import { loadPrey, type PreySource } from "../envs/prey.ts";
 import { makeTask } from "../envs/registry.ts";
@@ -105,10 +105,7 @@ export async function readResult(dir: string): Promise<RunResult | null> {
 /** Makes (or finds) the run's dataset; returns its folder. Safe against concurrent workers: generation is atomic. */
 export async function ensureDataset(root: string, ds: DatasetSpec): Promise<string> {
   const base = datasetRoot(root, ds);
-  const quality = ds.fraction !== undefined && ds.fraction < 100
-    ? `${ds.quality}-${ds.fraction}pct`
-    : ds.quality;
-  const dir = datasetDir(base, envIdForTask(ds.task), quality, ds.seed);
+  const dir = datasetDir(base, envIdForTask(ds.task), qualityName(ds.quality, ds.fraction), ds.seed);
   if (await exists(join(dir, "manifest.json"))) return dir;
   try {
     await generateDataset({

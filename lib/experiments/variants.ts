@@ -7,6 +7,7 @@
  */
 import { type Column, type GridConfig, gridDefaults, PAPER_TABLE1 } from "./table1.ts";
 import type { Profile } from "./profiles.ts";
+import { qualityName } from "../behaviour/generate.ts";
 
 type Cell = [number, number];
 /** Paper values keyed quality → task → column label. */
@@ -174,7 +175,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
       ...gridDefaults(p),
       tasks: [CN],
       algos: ["omar", "cql"],
-      qualities: [0.1, 1, 10, 20, 50, 100].map((f) => `full-replay-${f}pct`),
+      qualities: [0.1, 1, 10, 20, 50, 100].map((f) => qualityName("full-replay", f)),
     }),
     paper: null,
   },
