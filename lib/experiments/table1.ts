@@ -13,6 +13,7 @@ import { writeFigure } from "../plots/render.ts";
 import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
 import { makeTask } from "../envs/registry.ts";
+import { qualityName } from "../behaviour/generate.ts";
 import { defaultPreySource } from "../envs/prey.ts";
 
 /** One column of a grid: an algorithm with options (e.g. OMAR with the CEM sampler, or τ = 0.3). */
@@ -64,7 +65,7 @@ export function gridColumns(c: GridConfig): Column[] {
   }));
 }
 
-/** A quality name with an optional dataset fraction: `full-replay-10pct` → full-replay, 10%. */
+/** Reads a {@link qualityName} back: `full-replay-10pct` → full-replay, 10%. */
 export function parseQuality(q: string): { quality: string; fraction?: number } {
   const m = /^(.*)-([\d.]+)pct$/.exec(q);
   return m ? { quality: m[1], fraction: Number(m[2]) } : { quality: q };
@@ -212,7 +213,7 @@ export function gridCells(results: RunResult[], paper: typeof PAPER_TABLE1 | nul
   const groups = new Map<string, RunResult[]>();
   for (const r of results) {
     const ds = r.spec.dataset;
-    const q = ds.fraction !== undefined && ds.fraction < 100 ? `${ds.quality}-${ds.fraction}pct` : ds.quality;
+    const q = qualityName(ds.quality, ds.fraction);
     const key = `${q}|${ds.task}|${r.spec.label ?? r.spec.algo}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
@@ -245,8 +246,9 @@ export async function reportGrid(
     } score, final evaluation, mean ± std over seeds; paper's in brackets; * best in row)`,
   ];
   const cols = gridColumns(c).map((col) => col.label);
+  const qw = Math.max(14, ...c.qualities.map((q) => q.length + 2));
   lines.push(
-    `${"quality".padEnd(14)}${"task".padEnd(24)}` + cols.map((a) => a.padEnd(26)).join(""),
+    `${"quality".padEnd(qw)}${"task".padEnd(24)}` + cols.map((a) => a.padEnd(26)).join(""),
   );
   let kept = 0, rows = 0;
   for (const q of c.qualities) {
@@ -254,7 +256,7 @@ export async function reportGrid(
       const row = cols.map((a) => at(q, t, a));
       const best = Math.max(...row.map((x) => x?.mean ?? -Infinity));
       lines.push(
-        `${q.padEnd(14)}${t.padEnd(24)}` + row.map((x) => {
+        `${q.padEnd(qw)}${t.padEnd(24)}` + row.map((x) => {
           if (!x) return "n/a".padEnd(26);
           const p = x.paper ? ` [${x.paper[0]}±${x.paper[1]}]` : "";
           return `${x.mean === best ? "*" : " "}${x.mean.toFixed(1)}±${x.std.toFixed(1)}${p}`.padEnd(26);
