@@ -154,6 +154,28 @@ Deno.test("ITD3: critic and actor losses equal the hand computation (two learner
   close(metrics.actorLoss, actor / 2, "actor loss");
 });
 
+Deno.test("ITD3 with target-policy smoothing: ā' = clip(π̄(o') + clip(ε, ±c), −1, 1), ε from the algorithm's stream", () => {
+  const round = tinyRound(4);
+  const sd = 0.4, c = 0.3; // a large σ so that both clips act
+  const { s0, metrics } = runOnce("itd3", { targetNoise: sd, targetNoiseClip: c }, round);
+  const draws = Rng.fromSeed(0, "algorithm"); // agent 0's B·d draws, then agent 1's
+  let critic = 0;
+  round.batches.forEach((b, k) => {
+    const nets = agentNets(s0, k), o2 = rowsOf(b.nextObs, OBS);
+    const a2 = actorFwd(nets.actorTarget, o2).map((r) =>
+      r.map((a) => Math.min(1, Math.max(-1, a + Math.min(c, Math.max(-c, sd * draws.normal())))))
+    );
+    const [t1, t2] = criticFwd(nets.criticTarget, o2, a2);
+    const y = t1.map((q, i) => b.rewards[i] + GAMMA * Math.min(q, t2[i]));
+    const [q1, q2] = criticFwd(nets.critic, rowsOf(b.obs, OBS), rowsOf(b.actions, ACT));
+    critic += mean(q1.map((q, i) => (q - y[i]) ** 2)) + mean(q2.map((q, i) => (q - y[i]) ** 2));
+  });
+  close(metrics.criticLoss, critic / 2, "critic loss with smoothing");
+  // without the noise the loss is different: the smoothing is really applied
+  const plain = runOnce("itd3", {}, round).metrics.criticLoss;
+  assert(Math.abs(plain - metrics.criticLoss) > 1e-4, `smoothing changed nothing (${plain})`);
+});
+
 Deno.test("MA-CQL: the regulariser over 10 uniform actions with the log-density correction, by hand", () => {
   const round = tinyRound(2);
   const alpha = 0.7;

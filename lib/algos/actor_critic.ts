@@ -302,14 +302,12 @@ export class ActorCritic {
   /** TD target `y = r + γ (1 − done) min_j Q̄_j(o', ā')`, ā' = π̄(o') (every learner's under MATD3). No gradient. */
   tdTarget(k: number, ts: AgentTensors[]): tf.Tensor2D {
     const ag = this.agents[k];
-    const nextAct = this.centralized
-      ? tf.concat(
-        ts.map((t, j) =>
-          this.agents[j].actorTarget.predict(t.nextObs, { training: true, updateStats: false })
-        ),
-        1,
-      )
-      : ag.actorTarget.predict(ts[k].nextObs, { training: true, updateStats: false });
+    // π̄_j(o'_j), smoothed as TD3 does when targetNoise > 0
+    const targetAct = (j: number) => {
+      const a = this.agents[j].actorTarget.predict(ts[j].nextObs, { training: true, updateStats: false });
+      return this.options.targetNoise > 0 ? this.smooth(a) : a;
+    };
+    const nextAct = this.centralized ? tf.concat(ts.map((_, j) => targetAct(j)), 1) : targetAct(k);
     const { q1, q2 } = ag.criticTarget.q(this.criticObs(k, ts, true), nextAct, {
       training: true,
       updateStats: false,
