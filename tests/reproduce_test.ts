@@ -1,11 +1,13 @@
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { skipReference } from "./reference.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
 import { collectResults, parseShard, runAll } from "../lib/experiments/scheduler.ts";
 import { gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
 import { applyGridOverrides } from "../lib/experiments/targets.ts";
-import { runId } from "../lib/experiments/runs.ts";
+import { loadRunModel, runId } from "../lib/experiments/runs.ts";
+import { evaluate } from "../lib/eval/rollout.ts";
+import { makeTask } from "../lib/envs/registry.ts";
 
 await initBackend("wasm");
 
@@ -73,6 +75,25 @@ Deno.test("shards: the union of 0/2 and 1/2 equals the unsharded run, result for
   } finally {
     await Deno.remove(a, { recursive: true });
     await Deno.remove(b, { recursive: true });
+  }
+});
+
+Deno.test("a finished run keeps its trained model: reloaded, it scores the run's final evaluation", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const { runs } = await gridRuns(tiny);
+    const [r] = await runAll(runs.slice(0, 1), { root, quiet: true });
+    const algo = await loadRunModel(r, [root]);
+    const score = evaluate(makeTask(r.spec.dataset.task), algo.policy(), {
+      episodes: r.spec.budget.evalEpisodes,
+      seed: 100,
+    }).mean;
+    algo.dispose();
+    assertEquals(score, r.final.score);
+    await Deno.remove(join(root, "runs", r.id, "model.json"));
+    await assertRejects(() => loadRunModel(r, [root]), /has no model.json/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });
 

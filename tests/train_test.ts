@@ -1,9 +1,10 @@
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { skipReference } from "./reference.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
 import { ALGORITHMS, makeAlgorithm } from "../lib/algos/registry.ts";
 import { trainOffline } from "../lib/algos/train.ts";
+import { landscapeStudy } from "../lib/algos/landscape_study.ts";
 import { collectDataset } from "../lib/behaviour/collect.ts";
 import { gotoLandmarkPolicy, loadPrey, makeTask, noisyPolicy, uniformRandomPolicy } from "../lib/envs/mod.ts";
 import type { ParticleTask } from "../lib/envs/task.ts";
@@ -129,4 +130,64 @@ Deno.test("bad input: a dataset for another task is rejected with the shapes nam
   } finally {
     algo.dispose();
   }
+});
+
+Deno.test("landscapeStudy (Fig. 2c): its numbers follow from the landscape and from one real update round", async () => {
+  const spread2 = makeTask("spread_1d_n2");
+  const noisy = noisyPolicy(gotoLandmarkPolicy(spread2), Rng.fromSeed(3, "noise"), {
+    sigma: 1,
+    epsilon: 0.5,
+  });
+  const data = {
+    dataset: collectDataset(spread2, noisy, { samples: 2000, seed: 0, meta: META }),
+    task: spread2,
+  };
+  const cql = makeAlgorithm("cql", specOf(spread2), { seed: 0 });
+  await trainOffline(cql, data, { rounds: 30, batchSize: 64, evalEvery: 30, evalEpisodes: 1 });
+  const before = JSON.stringify(cql.save());
+  const G = 41, B = 24;
+  const study = await landscapeStudy(cql, data, { states: B, gridSize: G, batchSize: 64 });
+  assertEquals(JSON.stringify(cql.save()), before, "the trained algorithm is left unchanged");
+  assertEquals(study.q1.length, B);
+  // the "cql" update equals one round of MA-CQL from the same weights and minibatch stream, done here
+  const again = makeAlgorithm("cql", specOf(spread2), { seed: 0 });
+  again.load(cql.save());
+  await trainOffline(again, data, { rounds: 1, batchSize: 64, evalEvery: 1, evalEpisodes: 1, seed: 1 });
+  const pi = [new Float32Array(B), new Float32Array(B)], piAfter = [new Float32Array(B), new Float32Array(B)];
+  const pick = Rng.fromSeed(0, "landscape-states"), rows = Array.from({ length: B }, () => pick.int(2000));
+  const obs = spread2.learners.map((i) => {
+    const a = data.dataset.agents[i], o = new Float32Array(B * a.obsDim);
+    rows.forEach((r, b) => o.set(a.obs.subarray(r * a.obsDim, (r + 1) * a.obsDim), b * a.obsDim));
+    return o;
+  });
+  cql.policy().act(obs, pi), again.policy().act(obs, piAfter);
+  again.dispose(), cql.dispose();
+  let stuck = 0;
+  study.states.forEach((s, b) => {
+    const q = study.q1[b];
+    assertEquals(s.action, pi[0][b]);
+    assertEquals(s.after.cql, piAfter[0][b]);
+    assertEquals(q[s.best], Math.max(...q), "best is the argmax");
+    const p = s.localPeak;
+    assert(
+      (p === 0 || q[p - 1] <= q[p]) && (p === G - 1 || q[p + 1] <= q[p]),
+      "the climb ends at a local maximum",
+    );
+    // every cell between π(o) and the peak rises towards the peak
+    const from = Math.round(((s.action + 1) / 2) * (G - 1)), step = Math.sign(p - from);
+    for (let g = from; g !== p; g += step) assert(q[g + step] >= q[g], `state ${b}: not uphill at cell ${g}`);
+    const lo = Math.min(...q);
+    assertEquals(s.stuck, q[s.best] - q[p] > 0.05 * (q[s.best] - lo));
+    if (s.stuck) stuck++;
+  });
+  assertEquals(study.summary.stuck, stuck);
+  assert(study.summary.gain.omar.all !== study.summary.gain.cql.all, "the two updates differ");
+  await assertRejects(
+    () =>
+      landscapeStudy(makeAlgorithm("cql", { obsDims: [18, 18, 18], actDim: 2 }), {
+        dataset: data.dataset,
+        task: makeTask("cooperative_navigation"),
+      }),
+    /1-D action/,
+  );
 });

@@ -26,4 +26,11 @@ export * from "./presets.ts";
 export * from "./registry.ts";
 export * from "./train.ts";
 export { criticLandscape, type Landscape, type LandscapeOptions } from "./landscape.ts";
+export {
+  landscapeReport,
+  type LandscapeState,
+  type LandscapeStudy,
+  landscapeStudy,
+  type LandscapeStudyOptions,
+} from "./landscape_study.ts";
 export { type BackendName, initBackend } from "../nn/backend.ts";

@@ -1,6 +1,7 @@
 /**
  * Reports beyond the table: learning curves with mean ± std bands (Figs. 2a, 9) and the improvement of
- * a column over the behaviour policy or over another column, per task (Figs. 2b, 3, 7).
+ * a column over the behaviour policy or over another column, per task (Figs. 2b, 3, 7), and the Q-landscape
+ * study of one trained run (Fig. 2c).
  *
  * @module
  */
@@ -10,7 +11,11 @@ import { readOmarDataset } from "../data/omar_layout.ts";
 import { writeFigure } from "../plots/render.ts";
 import { barsWithErrors, curvesWithBands } from "../plots/specs.ts";
 import { writeFileAtomic } from "../util/fs.ts";
-import { ensureDataset, type RunResult } from "./runs.ts";
+import { ensureDataset, loadRunModel, type RunResult } from "./runs.ts";
+import { landscapeReport, landscapeStudy } from "../algos/landscape_study.ts";
+import { makeTask } from "../envs/registry.ts";
+import { KitInputError } from "../util/errors.ts";
+import { landscapeChart } from "../plots/specs.ts";
 import { qualityName } from "../behaviour/generate.ts";
 
 const label = (r: RunResult) => r.spec.label ?? r.spec.algo;
@@ -118,4 +123,64 @@ export async function improvementReport(
     );
   }
   return lines.join("\n");
+}
+
+const NAMES: Record<string, string> = { cql: "MA-CQL", omar: "OMAR", td3bc: "MA-TD3+BC", icq: "MA-ICQ" };
+
+/**
+ * Fig. 2(c): the landscape study ({@link landscapeStudy}) on the trained model of the grid's run `which`;
+ * writes `landscape.json` (summary and the drawn state's Q1 curve) and the figure `landscape.*`.
+ */
+export async function landscapeTarget(
+  results: RunResult[],
+  which: { task: string; algo: string; seed: number },
+  options: { roots: readonly string[]; outDir: string; title: string; states: number; batchSize: number },
+): Promise<string> {
+  const run = results.find((r) =>
+    r.spec.dataset.task === which.task && r.spec.algo === which.algo && r.spec.seed === which.seed
+  );
+  if (!run) {
+    throw new KitInputError(
+      `${options.title}: the landscape needs the ${which.algo} run on ${which.task} seed ${which.seed}, ` +
+        "which this grid does not hold (were --tasks, --algos or --seeds narrowed?)",
+    );
+  }
+  const trained = await loadRunModel(run, options.roots);
+  try {
+    const dataset = await readOmarDataset(await ensureDataset(options.roots[0], run.spec.dataset));
+    const context = { task: which.task, quality: run.spec.dataset.quality, preset: run.spec.preset };
+    const study = await landscapeStudy(trained, { dataset, task: makeTask(which.task) }, {
+      states: options.states,
+      batchSize: options.batchSize,
+      algorithmOptions: { seed: run.spec.seed, context },
+    });
+    const s = study.states[study.shown];
+    await writeFileAtomic(
+      join(options.outDir, "landscape.json"),
+      JSON.stringify(
+        {
+          run: run.id,
+          summary: study.summary,
+          shown: { ...s, grid: Array.from(study.grid), q1: Array.from(study.q1[s.index]) },
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    await writeFigure(
+      join(options.outDir, "landscape"),
+      landscapeChart(study, {
+        title: `${options.title}(c): ${
+          NAMES[which.algo] ?? which.algo
+        }'s Q1 on ${which.task}, state ${s.index}`,
+        labels: NAMES,
+      }),
+    );
+    return `${options.title}(c) — Q landscape of ${
+      NAMES[which.algo] ?? which.algo
+    } (run ${run.id}, ${which.task}, ` +
+      `seed ${which.seed}), one more update round from its weights\n${landscapeReport(study, NAMES)}`;
+  } finally {
+    trained.dispose();
+  }
 }

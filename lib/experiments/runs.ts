@@ -1,7 +1,7 @@
 /**
  * One run = algorithm × dataset × seed × budget, described by a plain JSON spec. Its id is a hash of the
  * spec and the kit version; its folder holds `spec.json`, `checkpoint.json` while it trains, and
- * `result.json` (written atomically) once done. A finished run is never redone; an interrupted one resumes
+ * `result.json` and the trained `model.json` (written atomically) once done. A finished run is never redone; an interrupted one resumes
  * from its checkpoint and ends with the same numbers as an uninterrupted one.
  *
  * @module
@@ -18,6 +18,8 @@ import type { Preset } from "../algos/presets.ts";
 import { KitInputError } from "../util/errors.ts";
 import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
 import { KIT_VERSION } from "../util/version.ts";
+import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
+import type { OfflineAlgorithm } from "../algos/types.ts";
 
 /** Which dataset a run trains on (generated on first use, then cached). */
 export interface DatasetSpec {
@@ -102,6 +104,46 @@ export async function readResult(dir: string): Promise<RunResult | null> {
   }
 }
 
+/** The trained algorithm's state (weights, optimizer moments) in a finished run's folder. */
+export const MODEL_FILE = "model.json";
+
+/** The untrained algorithm of a run, as its spec makes it. */
+export function makeRunAlgorithm(spec: RunSpec): OfflineAlgorithm {
+  const task = makeTask(spec.dataset.task);
+  return makeAlgorithm(spec.algo, {
+    obsDims: task.learners.map((i) => task.obsDims[i]),
+    actDim: task.actDim,
+  }, {
+    ...spec.options,
+    seed: spec.seed,
+    context: {
+      task: task.name,
+      quality: spec.dataset.quality === "full-replay" ? "medium-replay" : spec.dataset.quality,
+      preset: spec.preset,
+    },
+  });
+}
+
+/** A finished run's trained algorithm, read from `runs/<id>/model.json` under the first root holding it. */
+export async function loadRunModel(result: RunResult, roots: readonly string[]): Promise<OfflineAlgorithm> {
+  for (const root of roots) {
+    const file = join(root, "runs", result.id, MODEL_FILE);
+    if (!(await exists(file))) continue;
+    const algo = makeRunAlgorithm(result.spec);
+    try {
+      algo.load(decodeState(JSON.parse(await Deno.readTextFile(file)) as EncodedState));
+    } catch (err) {
+      algo.dispose();
+      throw new KitInputError(`${file}: not a trained model of this run (${(err as Error).message})`);
+    }
+    return algo;
+  }
+  throw new KitInputError(
+    `run ${result.id} (${result.spec.algo} on ${result.spec.dataset.task}, seed ${result.spec.seed}) has no ${MODEL_FILE} ` +
+      `under ${roots.join(", ")}; runs finished by kit 0.1 did not keep one: delete its folder to retrain it`,
+  );
+}
+
 /** Makes (or finds) the run's dataset; returns its folder. Safe against concurrent workers: generation is atomic. */
 export async function ensureDataset(root: string, ds: DatasetSpec): Promise<string> {
   const base = datasetRoot(root, ds);
@@ -136,18 +178,7 @@ export async function executeRun(spec: RunSpec, root: string): Promise<RunResult
   const dataDir = await ensureDataset(root, spec.dataset);
   const dataset = await readOmarDataset(dataDir);
   const prey = task.prey === null ? null : await loadPrey(task, { source: spec.dataset.prey ?? "original" });
-  const algo = makeAlgorithm(spec.algo, {
-    obsDims: task.learners.map((i) => task.obsDims[i]),
-    actDim: task.actDim,
-  }, {
-    ...spec.options,
-    seed: spec.seed,
-    context: {
-      task: task.name,
-      quality: spec.dataset.quality === "full-replay" ? "medium-replay" : spec.dataset.quality,
-      preset: spec.preset,
-    },
-  });
+  const algo = makeRunAlgorithm(spec);
   const t0 = performance.now();
   const elapsedFile = join(dir, "elapsed.json");
   const before = (await exists(elapsedFile))
@@ -170,6 +201,7 @@ export async function executeRun(spec: RunSpec, root: string): Promise<RunResult
       );
     },
   });
+  if (r.finished) await writeFileAtomic(join(dir, MODEL_FILE), JSON.stringify(encodeState(algo.save())));
   algo.dispose();
   const result: RunResult = {
     id,

@@ -16,7 +16,7 @@ import type { Profile } from "./profiles.ts";
 import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./references.ts";
 import { collectResults, runAll, type Shard, shardRuns } from "./scheduler.ts";
 import { GRID_EXPERIMENTS, type GridExperiment } from "./variants.ts";
-import { improvementReport, writeCurves } from "./report_extra.ts";
+import { improvementReport, landscapeTarget, writeCurves } from "./report_extra.ts";
 import { gridColumns, type GridConfig, gridRuns, reportGrid } from "./table1.ts";
 import type { RunResult } from "./runs.ts";
 
@@ -199,6 +199,17 @@ function gridTarget(x: GridExperiment): Target {
             root: ctx.root,
             outDir: ctx.outDir,
             title: x.title,
+          }),
+        );
+      }
+      if (x.landscape) {
+        parts.push(
+          await landscapeTarget(results, x.landscape, {
+            roots: [ctx.root, ...(ctx.mergeRoots ?? [])],
+            outDir: ctx.outDir,
+            title: x.title.replace(/ \(.*\)$/, ""),
+            states: ctx.profile === "smoke" ? 32 : 256,
+            batchSize: c.batchSize,
           }),
         );
       }

@@ -35,6 +35,8 @@ export interface GridExperiment {
   curves?: boolean;
   /** Report the improvement over the behaviour policy (%) instead of the score (Figs. 2b, 3, 7). */
   improvement?: "behaviour" | { over: string };
+  /** Also run the Q-landscape study (Fig. 2c) on the trained model of this run of the grid. */
+  landscape?: { task: string; algo: string; seed: number };
 }
 
 const omar = (label: string, options: Record<string, unknown>): Column => ({ label, algo: "omar", options });
@@ -222,7 +224,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     name: "fig2",
     raw: true,
     description:
-      "Spread: MA-TD3+BC / MA-CQL / OMAR on 2 agents (curves) and MA-CQL's improvement over the behaviour policy for n = 1..5",
+      "Spread: MA-TD3+BC / MA-CQL / OMAR on 2 agents (curves), MA-CQL's improvement over the behaviour policy for n = 1..5, and MA-CQL's Q landscape on 2 agents",
     title: "Figure 2 (motivating Spread example)",
     config: (p) => ({
       ...spreadBase(p, SPREAD_N.map((n) => `spread_1d_n${n}`)),
@@ -231,6 +233,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     paper: null,
     curves: true,
     improvement: "behaviour",
+    landscape: { task: "spread_1d_n2", algo: "cql", seed: 0 },
   },
   {
     name: "fig3",

@@ -25,6 +25,7 @@ export {
   curvesWithBands,
   histogram,
   type HistogramOptions,
+  landscapeChart,
   lineChart,
   type LineOptions,
   type LinePoint,

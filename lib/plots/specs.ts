@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { LandscapeStudy } from "../algos/landscape_study.ts";
 import { KitInputError } from "../util/errors.ts";
 import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from "./types.ts";
 
@@ -366,4 +367,24 @@ function checkSize(what: string, name: string, value: number): number {
     throw new KitInputError(`${what}: ${name} must be a number in (0, 10000], got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * The paper's Fig. 2(c) from a {@link LandscapeStudy}: Q1 over the action grid at the state it chose,
+ * with π(o) and each compared update marked. `labels` maps algorithm names to display names.
+ */
+export function landscapeChart(
+  study: LandscapeStudy,
+  options: ChartOptions & { labels?: Record<string, string> },
+): VegaLiteSpec {
+  const s = study.states[study.shown], q = study.q1[s.index], labels = options.labels ?? {};
+  return lineChart(Array.from(study.grid, (x, g) => ({ series: "Q1(o, a)", x, y: q[g] })), {
+    ...options,
+    xTitle: "action a of the learner",
+    yTitle: "Q1(o, a)",
+    marks: [
+      { x: s.action, label: "π(o)" },
+      ...Object.entries(s.after).map(([n, x]) => ({ x, label: `${labels[n] ?? n} update` })),
+    ],
+  });
 }
