@@ -6,7 +6,9 @@
  *         [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off] [--compare] [--json]
  *         update rounds/s (all learners); --compare runs the PyTorch reference of the authors' step
  *         (../shared/bench/omar_step_torch.py, one thread) right after each, in the same minute;
- *         --native off runs the network passes as tfjs ops instead of the native wasm kernels
+ *         --native off runs the network passes as tfjs ops instead of the native wasm kernels; the
+ *         native kernels' large matrix products use OpenBLAS through FFI when it loads (--allow-ffi,
+ *         libopenblas installed, OMAR_BLAS not 0; see lib/nn/blas.ts), and the header says which
  *
  * @module
  */
@@ -19,7 +21,8 @@ import { referenceDir, REPO_ROOT } from "../lib/util/paths.ts";
 import { ALGORITHMS } from "../lib/algos/registry.ts";
 import { benchTrain } from "../lib/algos/bench.ts";
 import { type BackendName, initBackend } from "../lib/nn/backend.ts";
-import { nativeFma, setNativeKernels } from "../lib/nn/native.ts";
+import { gemmBackend, nativeFma, setNativeKernels } from "../lib/nn/native.ts";
+import { blasInfo } from "../lib/nn/blas.ts";
 
 /** The original Python MPE's speed on one core of this machine kind (issue #2), for the printed ratio. */
 const PYTHON_MPE_STEPS_PER_SECOND = 3300;
@@ -89,8 +92,14 @@ runMain(async () => {
       checkName("backend", flags.backend as string, ["wasm", "cpu"]) as BackendName,
     );
     setNativeKernels(checkName("native", flags.native as string, ["on", "off"]) === "on");
-    const fma = nativeFma();
-    const kernels = fma === null ? "tfjs ops" : `native kernels${fma ? " (fma)" : ""}`;
+    const fma = nativeFma(), gemm = gemmBackend(), blas = blasInfo();
+    const kernels = fma === null
+      ? "tfjs ops"
+      : `native kernels${fma ? " (fma)" : ""}, matmuls ${
+        gemm === "openblas"
+          ? `OpenBLAS via FFI (${blas?.config.split(" ").slice(0, 2).join(" ")})`
+          : "wasm SIMD"
+      }`;
     const algos = flags.algo === "all"
       ? [...ALGORITHMS]
       : [checkName("algorithm", flags.algo as string, ALGORITHMS)];
@@ -116,6 +125,7 @@ runMain(async () => {
             ...r,
             backend,
             kernels,
+            gemm,
             critic,
             torchStepsPerSecond: torch,
             torchMode: flags.compare ? TORCH_MODE[algo] : null,

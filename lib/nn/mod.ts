@@ -24,7 +24,8 @@
  * @module
  */
 export { type BackendName, initBackend } from "./backend.ts";
-export { nativeFma, nativeKernels, type NativeTrace, setNativeKernels } from "./native.ts";
+export { gemmBackend, nativeFma, nativeKernels, type NativeTrace, setNativeKernels } from "./native.ts";
+export { blasActive, type BlasInfo, blasInfo, setBlas, type SgemmImport, sgemmImport } from "./blas.ts";
 export {
   type Activation,
   activationBackward,

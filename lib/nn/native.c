@@ -15,6 +15,13 @@
  * operand and no transposes of activations. The passes run the rows in chunks of 64 through every layer,
  * so a chunk's activations and gradients stay in L1 and weight gradients `Aᵀ G` accumulate chunk by chunk.
  *
+ * Matrix products can instead go out to a host BLAS: with the descriptor's `ext_gemm` set (native.ts sets
+ * it when lib/nn/blas.ts has loaded OpenBLAS through Deno FFI), gemm_nn and gemm_tn hand every product of
+ * at least EXT_MIN_MACS multiply-adds to the imported `sgemm` (row-major `cblas_sgemm` on pointers into
+ * this same memory, alpha 1, beta 0 or 1). Bias rows are written into C first and the ReLU / mask
+ * epilogues run here afterwards, so both paths compute the same function; they agree to float32 rounding
+ * (the summation order differs), and each is deterministic on its own.
+ *
  * Under `-DOMAR_FMA` the inner products use `f32x4.relaxed_madd` (a fused multiply-add where the CPU has
  * one): clang 14 emits it with its pre-standard opcode, which build_native.ts rewrites to the standard one.
  * Whether it fuses depends on the CPU, so results are reproducible bit for bit on one machine, and agree
@@ -30,6 +37,10 @@ typedef double f64;
 #define IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
 
 IMPORT(tanh) f64 js_tanh(f64);
+/* C[M,N] = op(A)·B (+ C when acc): row-major cblas_sgemm, op(A) = Aᵀ when trans_a (A stored [K, M]). */
+IMPORT(sgemm)
+void ext_sgemm(int trans_a, int M, int N, int K, const f32* A, int lda, const f32* B, int ldb, f32* C, int ldc,
+               int acc);
 
 #ifdef OMAR_FMA
 /* a * b + c; after build_native.ts rewrites the opcode to relaxed_madd. */
@@ -64,6 +75,20 @@ static void fill0(f32* p, int n) {
   int i = 0;
   for (; i + 4 <= n; i += 4) ST(p + i, zero4());
   for (; i < n; i++) p[i] = 0.f;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Host BLAS: products of at least EXT_MIN_MACS multiply-adds go to the imported sgemm when ext is on. */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Measured on the kit's shapes (64-row chunks, one core): sgemm pays from about 8k multiply-adds, but a
+ * gemm_nn with a short inner dimension (an action width of 5) loses to the wasm kernel once its bias
+ * fill and epilogue passes are counted; from K = 12 it wins. gemm_tn pays from 8k multiply-adds. */
+#define EXT_MIN_MACS 8192
+#define EXT_MIN_K_NN 12
+
+static inline int use_ext(int ext, int M, int N, int K) {
+  return ext && M > 0 && N > 0 && K > 0 && (int64_t)M * N * K >= EXT_MIN_MACS;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -150,8 +175,48 @@ static void gemm_dot(int M, int N, int K, const f32* A, int lda, const f32* Bt, 
     if (mask) v = wasm_v128_and(v, wasm_f32x4_gt(LD(m), z));                                            \
   } while (0)
 
-static void gemm_nn(int M, int N, int K, const f32* A, int lda, const f32* B, int ldb, f32* C, int ldc,
-                    const f32* bias, int ldbias, int mod, int off, int relu, const f32* mask, int ldm, int acc) {
+/* gemm_nn through the host sgemm: C ← init (bias rows), C += A·B, then the epilogue in place. */
+static void gemm_nn_ext(int M, int N, int K, const f32* A, int lda, const f32* B, int ldb, f32* C, int ldc,
+                        const f32* bias, int ldbias, int mod, int off, int relu, const f32* mask, int ldm,
+                        int acc) {
+  if (!acc && bias) {
+    for (int i = 0; i < M; i++) {
+      const f32* b = bias + (ldbias ? ((i + off) % mod) * ldbias : 0);
+      f32* c = C + i * ldc;
+      int j = 0;
+      for (; j + 4 <= N; j += 4) ST(c + j, LD(b + j));
+      for (; j < N; j++) c[j] = b[j];
+    }
+    acc = 1;
+  }
+  ext_sgemm(0, M, N, K, A, lda, B, ldb, C, ldc, acc);
+  if (!relu && !mask) return;
+  const v128_t z = zero4();
+  for (int i = 0; i < M; i++) {
+    f32* c = C + i * ldc;
+    const f32* m = mask ? mask + i * ldm : 0;
+    int j = 0;
+    for (; j + 4 <= N; j += 4) {
+      v128_t v = LD(c + j);
+      EPI(v, m + j);
+      ST(c + j, v);
+    }
+    for (; j < N; j++) {
+      f32 s = c[j];
+      if (relu && !(s > 0.f)) s = 0.f;
+      if (mask && !(m[j] > 0.f)) s = 0.f;
+      c[j] = s;
+    }
+  }
+}
+
+static void gemm_nn(int ext, int M, int N, int K, const f32* A, int lda, const f32* B, int ldb, f32* C,
+                    int ldc, const f32* bias, int ldbias, int mod, int off, int relu, const f32* mask, int ldm,
+                    int acc) {
+  if (K >= EXT_MIN_K_NN && use_ext(ext, M, N, K)) {
+    gemm_nn_ext(M, N, K, A, lda, B, ldb, C, ldc, bias, ldbias, mod, off, relu, mask, ldm, acc);
+    return;
+  }
   if (N % 8 != 0) {
     gemm_nn_generic(M, N, K, A, lda, B, ldb, C, ldc, bias, ldbias, mod, off, relu, mask, ldm, acc);
     return;
@@ -332,9 +397,11 @@ static void gemm_tn8(int M, int N, int R, const f32* A, int lda, const f32* B, i
 }
 
 /* C (+)= Aᵀ B. Needs a scratch of M·N floats when N % 8 != 0 (computes Cᵀ = Bᵀ A, then transposes). */
-static void gemm_tn(int M, int N, int R, const f32* A, int lda, const f32* B, int ldb, f32* C, int ldc,
-                    int acc, Arena* ar) {
-  if (N % 8 == 0) {
+static void gemm_tn(int ext, int M, int N, int R, const f32* A, int lda, const f32* B, int ldb, f32* C,
+                    int ldc, int acc, Arena* ar) {
+  if (use_ext(ext, M, N, R)) {
+    ext_sgemm(1, M, N, R, A, lda, B, ldb, C, ldc, acc);
+  } else if (N % 8 == 0) {
     gemm_tn8(M, N, R, A, lda, B, ldb, C, ldc, acc);
   } else if (M % 8 == 0) {
     Arena save = *ar;
@@ -450,6 +517,7 @@ typedef struct {
   f32* scratch;
   int32_t scratch_floats;
   int32_t param_heads;              /* heads in the flat gradient (2 for a twin critic, 1 for an MLP) */
+  int32_t ext_gemm;                 /* 1: large matrix products through the imported sgemm */
 } Net;
 
 static int net_rows(const Net* n) { return n->K > 0 ? n->K * n->B : n->B; }
@@ -506,12 +574,13 @@ static void layer_out(const Net* n, int l, int rows, const f32* x, int ldx, f32*
     *ar = save;
     return;
   }
-  gemm_nn(rows, o, in, x, ldx, W, o, out, o, b, 0, 1, 0, !last, 0, 0, 0);
+  gemm_nn(n->ext_gemm, rows, o, in, x, ldx, W, o, out, o, b, 0, 1, 0, !last, 0, 0, 0);
   if (last && n->out_act == 1)
     for (int i = 0; i < rows * o; i++) out[i] = (f32)js_tanh((f64)out[i]);
 }
 
-/* Rows per chunk of the forward and backward passes: a chunk's activations and gradients stay in L1. */
+/* Rows per chunk of the forward and backward passes: a chunk's activations and gradients stay in L1
+ * (also with the host sgemm: 128, 256 and 1024 rows were measured slower than 64). */
 #define CHUNK 64
 
 /*
@@ -566,7 +635,7 @@ void net_forward(Net* n) {
     f32* P = 0;
     if (n->K > 0) {
       P = take(&ar, n->B * h1);
-      gemm_nn(n->B, h1, n->db, n->base, n->db, wf, h1, P, h1, bf, 0, 1, 0, 0, 0, 0, 0);
+      gemm_nn(n->ext_gemm, n->B, h1, n->db, n->base, n->db, wf, h1, P, h1, bf, 0, 1, 0, 0, 0, 0, 0);
     }
     f32* x0 = take(&ar, CHUNK * maxw);
     f32* x1 = take(&ar, CHUNK * maxw);
@@ -577,8 +646,8 @@ void net_forward(Net* n) {
         layer_out(n, 0, m, n->base + r0 * n->db, n->db, cur, wf, bf, &ar);
       } else {
         /* cand · wf[db:] + P[row mod B], ReLU */
-        gemm_nn(m, h1, n->dc, n->cand + r0 * n->dc, n->dc, wf + n->db * h1, h1, cur, h1, P, h1, n->B, r0, 1, 0,
-                0, 0);
+        gemm_nn(n->ext_gemm, m, h1, n->dc, n->cand + r0 * n->dc, n->dc, wf + n->db * h1, h1, cur, h1, P, h1,
+                n->B, r0, 1, 0, 0, 0);
       }
       for (int l = 1; l < L; l++) {
         int w = n->widths[l + 1];
@@ -609,7 +678,7 @@ void net_backward(Net* n) {
   int maxw = 0;
   for (int l = 0; l <= L; l++) maxw = n->widths[l] > maxw ? n->widths[l] : maxw;
   int norm_off = n->has_norm ? 2 * d : 0;
-  int hp = head_params(n);
+  int hp = head_params(n), ext = n->ext_gemm;
   f64* dscale = (f64*)take(&ar, 2 * d);
   f64* dshift = (f64*)take(&ar, 2 * d);
   for (int i = 0; i < d; i++) dscale[i] = dshift[i] = 0.0;
@@ -671,12 +740,12 @@ void net_backward(Net* n) {
         int in = n->widths[l], out = n->widths[l + 1];
         const f32* a = n->acts[h][l - 1] + r0 * in;
         if (gflat) {
-          gemm_tn(in, out, m, a, in, g, out, gflat + poff[l], out, 1, &ar);
+          gemm_tn(ext, in, out, m, a, in, g, out, gflat + poff[l], out, 1, &ar);
           col_sums(m, out, g, out, db64[l], &ar);
         }
         /* g ← (g · Wᵀ) ⊙ (a > 0) */
         f32* next = g == gA ? gB : gA;
-        gemm_nn(m, in, out, g, out, wt[l], in, next, in, 0, 0, 1, 0, 0, a, in, 0);
+        gemm_nn(ext, m, in, out, g, out, wt[l], in, next, in, 0, 0, 1, 0, 0, a, in, 0);
         g = next;
       }
       /* g: gradient of the first layer's pre-activation, rows r0 … r0 + m − 1 */
@@ -684,17 +753,19 @@ void net_backward(Net* n) {
         if (gs)
           add_rows_mod(m, h1, g, r0, n->B, gs);
         else
-          gemm_tn(n->db, h1, m, n->base + r0 * n->db, n->db, g, h1, dwf, h1, 1, &ar);
-        if (n->K > 0) gemm_tn(n->dc, h1, m, n->cand + r0 * n->dc, n->dc, g, h1, dwf + n->db * h1, h1, 1, &ar);
+          gemm_tn(ext, n->db, h1, m, n->base + r0 * n->db, n->db, g, h1, dwf, h1, 1, &ar);
+        if (n->K > 0)
+          gemm_tn(ext, n->dc, h1, m, n->cand + r0 * n->dc, n->dc, g, h1, dwf + n->db * h1, h1, 1, &ar);
         col_sums(m, h1, g, h1, db64[0], &ar);
       }
       /* input gradients with respect to the normalised input, summed over heads */
       if (gu_cand)
         gemm_dot(m, n->dc, h1, g, h1, W0 + n->db * h1, h1, gu_cand + r0 * n->dc, n->dc, 0, 1, 0, 0);
-      if (gu_base) gemm_nn(m, n->db, h1, g, h1, wt[0], d, gu_base + r0 * n->db, n->db, 0, 0, 1, 0, 0, 0, 0, 1);
+      if (gu_base)
+        gemm_nn(ext, m, n->db, h1, g, h1, wt[0], d, gu_base + r0 * n->db, n->db, 0, 0, 1, 0, 0, 0, 0, 1);
     }
     if (gflat) {
-      if (gs) gemm_tn(n->db, h1, n->B, n->base, n->db, gs, h1, dwf, h1, 1, &ar);
+      if (gs) gemm_tn(ext, n->db, h1, n->B, n->base, n->db, gs, h1, dwf, h1, 1, &ar);
       for (int l = 1; l < L; l++) {
         int in = n->widths[l], out = n->widths[l + 1];
         for (int j = 0; j < out; j++) gflat[poff[l] + in * out + j] = (f32)db64[l][j];

@@ -10,7 +10,9 @@
  * {@link nativeKernels} says whether they are in use: only on the `wasm` backend, and they can be turned
  * off with {@link setNativeKernels} (or `OMAR_NATIVE=0` in the environment), which brings back the tfjs
  * implementations in mlp.ts, twin_critic.ts and optim.ts (as on the `cpu` backend). The fused
- * multiply-add build is used where the engine has relaxed SIMD, unless `OMAR_NATIVE_FMA=0`.
+ * multiply-add build is used where the engine has relaxed SIMD, unless `OMAR_NATIVE_FMA=0`. With
+ * `--allow-ffi` and OpenBLAS installed, the passes' large matrix products go to OpenBLAS (blas.ts);
+ * {@link gemmBackend} says which path is in use.
  *
  * @module
  */
@@ -19,6 +21,7 @@ import type { Tensor, Tensor1D, Tensor2D, Variable } from "./types.ts";
 import type { Activation, Linear } from "./dense.ts";
 import type { BatchNorm } from "./batch_norm.ts";
 import { NATIVE_WASM_FMA, NATIVE_WASM_PLAIN } from "./native_wasm.ts";
+import { blasActive, sgemmImport } from "./blas.ts";
 
 interface TensorInfoLike {
   dataId: object;
@@ -83,7 +86,8 @@ const F = {
   scratch: 84,
   scratchFloats: 85,
   paramHeads: 86,
-  size: 87,
+  extGemm: 87,
+  size: 88,
 } as const;
 const MAX_LAYERS = 8;
 /** Rows per chunk of a forward pass without trace (native.c's CHUNK). */
@@ -107,7 +111,9 @@ class NativeModule {
   constructor(backend: WasmBackendLike, memory: WebAssembly.Memory, module: WebAssembly.Module) {
     this.backend = backend;
     this.memory = memory;
-    const inst = new WebAssembly.Instance(module, { env: { memory, tanh: Math.tanh } });
+    const inst = new WebAssembly.Instance(module, {
+      env: { memory, tanh: Math.tanh, sgemm: sgemmImport(memory) },
+    });
     this.ex = inst.exports as unknown as NativeExports;
     if (
       this.ex.net_size() !== F.size * 4 || this.ex.adam_entries_offset() !== 60 ||
@@ -221,6 +227,16 @@ export function nativeKernels(): boolean {
   return nativeModule() !== null;
 }
 
+/**
+ * What does the network passes' matrix products now: `openblas` (the native kernels with OpenBLAS
+ * through FFI for the large products, see blas.ts), `wasm` (the native kernels' own WebAssembly SIMD
+ * products) or `tfjs` (no native kernels: tfjs ops on the active backend).
+ */
+export function gemmBackend(): "openblas" | "wasm" | "tfjs" {
+  if (nativeModule() === null) return "tfjs";
+  return blasActive() ? "openblas" : "wasm";
+}
+
 /** Whether the fused multiply-add build is loaded (null when no native kernels). */
 export function nativeFma(): boolean | null {
   return nativeModule() === null ? null : compiled!.fma !== null;
@@ -279,6 +295,7 @@ function writeCommon(m: NativeModule, i32: Int32Array, f32: Float32Array, p: Net
   i32.fill(0, 0, F.size);
   i32[F.nHeads] = p.heads;
   i32[F.paramHeads] = p.paramHeads;
+  i32[F.extGemm] = blasActive() ? 1 : 0;
   i32[F.nLayers] = p.widths.length - 1;
   p.widths.forEach((w, i) => (i32[F.widths + i] = w));
   i32[F.outAct] = p.outAct;
