@@ -93,6 +93,8 @@ export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promis
             "--allow-write",
             "--allow-env",
             "--allow-sys",
+            // workers use OpenBLAS (lib/nn/blas.ts) when this process may
+            ...(Deno.permissions.querySync({ name: "ffi" }).state === "granted" ? ["--allow-ffi"] : []),
             join(REPO_ROOT, "tasks", "run_worker.ts"),
             options.root,
             next.id,
