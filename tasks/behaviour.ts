@@ -7,6 +7,8 @@
  *   train-prey TASK [--updates N] [--seed S]
  *        trains predators and prey together and freezes the prey as fixtures/prey/TASK.json
  *   show TASK [--prey original|kit]      prints a ladder
+ *   thin TASK [--prey original|kit] --dense-until N --every K
+ *        keeps every snapshot up to N updates, then one per K (and the last); rewrites the ladder
  *
  * @module
  */
@@ -19,6 +21,7 @@ import { loadPrey, makeTask, PREY_SOURCES, type PreySource } from "../lib/envs/m
 import { initBackend } from "../lib/nn/backend.ts";
 import { trainOnline } from "../lib/behaviour/online.ts";
 import { ladderPath, readLadder, writeLadder, writePrey } from "../lib/behaviour/store.ts";
+import { thinLadder } from "../lib/behaviour/ladder.ts";
 
 /** Default update rounds per task: about where the online learner plateaus (issue #4's measurements). */
 function defaultUpdates(task: string): number {
@@ -31,7 +34,8 @@ const USAGE = `usage:
   deno task behaviour train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized]
                            [--seed 0] [--snapshot-every N] [--checkpoint-dir DIR] [--out fixtures/behaviour]
   deno task behaviour train-prey TASK [--updates N] [--seed 0]
-  deno task behaviour show TASK [--prey original|kit]`;
+  deno task behaviour show TASK [--prey original|kit]
+  deno task behaviour thin TASK [--prey original|kit] --dense-until N --every K [--out fixtures/behaviour]`;
 
 runMain(async () => {
   const { flags, positionals } = parseFlags(Deno.args, {
@@ -40,12 +44,14 @@ runMain(async () => {
     critic: { type: "string", default: "decentralized" },
     seed: { type: "string" },
     "snapshot-every": { type: "string" },
+    "dense-until": { type: "string" },
+    every: { type: "string" },
     "checkpoint-dir": { type: "string" },
     out: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help || positionals.length === 0) return console.log(USAGE);
-  const command = checkName("behaviour command", positionals[0], ["train", "train-prey", "show"]);
+  const command = checkName("behaviour command", positionals[0], ["train", "train-prey", "show", "thin"]);
   if (positionals.length !== 2) throw new KitInputError(`${command} needs a task\n${USAGE}`);
   const task = makeTask(positionals[1]);
   const preySource = task.prey === null
@@ -63,6 +69,16 @@ runMain(async () => {
       );
     }
     return;
+  }
+  if (command === "thin") {
+    const path = ladderPath(task.name, preySource, flags.out as string | undefined);
+    const before = await readLadder(path);
+    const ladder = thinLadder(before, {
+      denseUntil: numberFlag(flags, "dense-until", 0),
+      every: numberFlag(flags, "every", 1),
+    });
+    await writeLadder(path, ladder);
+    return console.log(`${path}: kept ${ladder.snapshots.length} of ${before.snapshots.length} snapshots`);
   }
   await initBackend();
   const updates = numberFlag(flags, "updates", defaultUpdates(task.name));

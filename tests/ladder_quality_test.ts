@@ -13,6 +13,7 @@ const LADDERS: [string, "original" | "kit" | null][] = [
   ["predator_prey", "original"],
   ["predator_prey", "kit"],
   ["world", "original"],
+  ["world", "kit"],
   ["cooperative_navigation", null],
 ];
 const committed: [string, "original" | "kit" | null][] = [];

@@ -124,3 +124,26 @@ export function nearestSnapshot(ladder: Ladder, target: number): { index: number
   });
   return { index, snapshot: ladder.snapshots[index] };
 }
+
+/**
+ * A lighter ladder for the repository: every snapshot up to `denseUntil` updates (where the learner
+ * changes fastest and the medium rung usually lies), then one every `every` updates, and always the last.
+ * The kept snapshots are unchanged; medium-replay then rolls each kept snapshot for the env steps until
+ * the next kept one. The thinning is recorded in the ladder's config.
+ */
+export function thinLadder(ladder: Ladder, options: { denseUntil: number; every: number }): Ladder {
+  const { denseUntil, every } = options;
+  if (!(denseUntil >= 0) || !Number.isInteger(every) || every < 1) {
+    throw new KitInputError(
+      `thinLadder: denseUntil ≥ 0 and an integer every ≥ 1 expected, got ${denseUntil}, ${every}`,
+    );
+  }
+  const last = ladder.snapshots.length - 1;
+  return {
+    ...ladder,
+    config: { ...ladder.config, thinned: { denseUntil, every } },
+    snapshots: ladder.snapshots.filter((s, i) =>
+      i === last || s.updates <= denseUntil || s.updates % every === 0
+    ),
+  };
+}

@@ -42,7 +42,8 @@ export const ORIGINAL_CODE_RANDOM: Readonly<Record<string, { mean: number; std: 
 /**
  * The kit's references per task and prey source. Random: uniform-random actions measured by the kit
  * (`deno task reproduce references --profile paper`: 10,000 episodes, seed 0; CN 159.89 ± 60.10,
- * PP −4.09 ± 11.05, World −6.80 ± 5.90; PP with the kit's prey −7.70 ± 5.93). Expert: the paper's score
+ * PP −4.09 ± 11.05, World −6.80 ± 5.90; with the kit's prey, stream `random-reference`: PP −7.17 ± 6.52,
+ * World −7.11 ± 4.36). Expert: the paper's score
  * for the original-prey tasks, as the source says; a dataset made from a behaviour ladder records that
  * ladder's own expert, which training and `reproduce` normalise with.
  */
@@ -60,10 +61,10 @@ export const KIT_REFERENCES: Readonly<Record<string, ReferenceScores>> = {
       "random: kit, 10k uniform-random episodes, original prey; expert: the paper's (datasets record their own ladder's expert)",
   },
   "predator_prey/kit": {
-    random: -7.7,
-    expert: 61.0,
+    random: -7.17,
+    expert: 88.1,
     source:
-      "random: kit, 10k uniform-random episodes, kit prey; expert: the kit-prey ladder's last snapshot (15k updates)",
+      "random: kit, 10k uniform-random episodes, kit prey; expert: the kit-prey ladder's last snapshot (ITD3, 20k updates)",
   },
   "world/original": {
     random: -6.8,
