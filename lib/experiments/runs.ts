@@ -35,6 +35,8 @@ export interface DatasetSpec {
   fraction?: number;
   /** Prey source (tasks with a prey). */
   prey?: PreySource;
+  /** Hash of the ladder and kit-prey files it is generated from (`datasetSources`), so retraining them gives new ids. */
+  sources?: string;
 }
 
 /** A run: everything that determines its numbers. */
@@ -91,7 +93,7 @@ export async function runId(spec: RunSpec): Promise<string> {
 
 /** Where datasets of a given size are cached under `root`. */
 export function datasetRoot(root: string, ds: DatasetSpec): string {
-  return join(root, "datasets", `n${ds.samples}`);
+  return join(root, "datasets", ds.sources ? `n${ds.samples}-${ds.sources}` : `n${ds.samples}`);
 }
 
 /** Reads a finished run's result, or null. */

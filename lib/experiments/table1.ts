@@ -6,7 +6,8 @@
  * @module
  */
 import { join } from "node:path";
-import { exists, writeFileAtomic } from "../util/fs.ts";
+import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
+import { REPO_ROOT } from "../util/paths.ts";
 import { ladderPath } from "../behaviour/store.ts";
 import { barsWithErrors } from "../plots/specs.ts";
 import { writeFigure } from "../plots/render.ts";
@@ -14,7 +15,7 @@ import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
 import { makeTask } from "../envs/registry.ts";
 import { qualityName } from "../behaviour/generate.ts";
-import { defaultPreySource } from "../envs/prey.ts";
+import { defaultPreySource, type PreySource } from "../envs/prey.ts";
 
 /** One column of a grid: an algorithm with options (e.g. OMAR with the CEM sampler, or τ = 0.3). */
 export interface Column {
@@ -112,6 +113,27 @@ export function officialRounds(task: string, quality: string): number {
   return 1000;
 }
 
+/**
+ * 16 hex digits of sha256 over the committed files a dataset is generated from (the behaviour ladder,
+ * the kit's prey), so that retrained ladders give new dataset and run ids; undefined when none is used.
+ */
+export async function datasetSources(
+  task: string,
+  quality: string,
+  prey: PreySource | undefined,
+): Promise<string | undefined> {
+  const files = [
+    ...(quality === "random" ? [] : [ladderPath(task, prey ?? null)]),
+    ...(prey === "kit" ? [join(REPO_ROOT, "fixtures", "prey", `${task}.json`)] : []),
+  ];
+  if (files.length === 0) return undefined;
+  const parts = await Promise.all(files.map((f) => Deno.readFile(f)));
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) all.set(p, off), off += p.length;
+  return (await sha256Hex(all)).slice(0, 16);
+}
+
 /** The runs of a grid; cells whose task has no behaviour ladder (non-random qualities) are left out. */
 export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missing: string[] }> {
   const runs: RunSpec[] = [];
@@ -122,6 +144,9 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
     const hasLadder = await exists(ladderPath(task, prey ?? null));
     for (const q of c.qualities) {
       const { quality, fraction } = parseQuality(q);
+      const sources = quality === "random" || hasLadder
+        ? await datasetSources(task, quality, prey)
+        : undefined;
       if (quality !== "random" && !hasLadder) {
         missing.push(`${task}/${q}${prey ? ` (${prey} prey)` : ""}`);
         continue;
@@ -133,7 +158,7 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
             label: col.label,
             preset: c.preset,
             options: col.options as RunSpec["options"],
-            dataset: { task, quality, seed, samples: c.samples, prey, fraction },
+            dataset: { task, quality, seed, samples: c.samples, prey, fraction, sources },
             seed,
             budget: {
               rounds: c.rounds ?? officialRounds(task, quality),
