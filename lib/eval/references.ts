@@ -72,6 +72,12 @@ export const KIT_REFERENCES: Readonly<Record<string, ReferenceScores>> = {
     source:
       "random: kit, 10k uniform-random episodes, original prey; expert: the paper's (datasets record their own ladder's expert)",
   },
+  "world/kit": {
+    random: -7.11,
+    expert: 39.7,
+    source:
+      "random: kit, 10k uniform-random episodes, kit prey; expert: the kit-prey ladder's last snapshot (ITD3, 40k updates)",
+  },
 };
 
 /** The kit's references for `task` (and prey source, for tasks with a prey). */
