@@ -3,6 +3,7 @@ import { skipReference } from "./reference.ts";
 import { join } from "node:path";
 import { collectDataset } from "../lib/behaviour/collect.ts";
 import { generateDataset } from "../lib/behaviour/generate.ts";
+import { datasetCard } from "../lib/behaviour/card.ts";
 import { readOmarDataset } from "../lib/data/omar_layout.ts";
 import { episodeReturns, meanOverAgents } from "../lib/data/dataset.ts";
 import {
@@ -125,4 +126,26 @@ Deno.test("a random dataset's mean return matches the random reference", () => {
   const r = episodeReturns(ds, meanOverAgents(task.learners));
   const mean = r.reduce((a, b) => a + b) / r.length;
   assert(Math.abs(mean - 159.89) < 3 * 60 / Math.sqrt(2000) + 2, `mean ${mean}`);
+});
+
+Deno.test("datasets card: a folder holding another prey source's dataset is a clear error, and is left as it was", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const { dir } = await generateDataset({
+      task: "world",
+      quality: "random",
+      seed: 0,
+      samples: 500,
+      out,
+      prey: "kit",
+    });
+    const before = await Deno.readTextFile(join(dir, "manifest.json"));
+    await assertRejects(
+      () => datasetCard("world", { seed: 0, samples: 500, out, prey: "original" }),
+      /made with prey kit, not original/,
+    );
+    assertEquals(await Deno.readTextFile(join(dir, "manifest.json")), before);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });

@@ -11,6 +11,7 @@ import { makeTask } from "../envs/registry.ts";
 import { normalizedScore } from "../eval/references.ts";
 import { summarize } from "../eval/rollout.ts";
 import { exists } from "../util/fs.ts";
+import { KitInputError } from "../util/errors.ts";
 import { generateDataset } from "./generate.ts";
 
 /** Mean episode returns of the authors' datasets (issue #4, from their files). */
@@ -59,6 +60,15 @@ export async function datasetCard(
       });
     }
     const ds = await readOmarDataset(dir);
+    const prey = t.prey === null ? null : options.prey ?? "original";
+    if (ds.meta.preySource !== prey) {
+      throw new KitInputError(
+        `${dir} already holds a ${quality} dataset made with prey ${
+          ds.meta.preySource ?? "none"
+        }, not ${prey}; ` +
+          "pass another --out (nothing was overwritten)",
+      );
+    }
     const r = summarize(episodeReturns(ds, aggregate));
     const ref = ds.meta.referenceScores;
     rows.push({
