@@ -2,7 +2,8 @@
  * Type-checks the notebooks' code: for each notebook (every `notebooks/*.ipynb`, or the ones given) the
  * code cells are concatenated in order into one temporary TypeScript module (top-level await allowed,
  * as in the Deno kernel) whose relative imports are resolved against the notebook's folder, and
- * `deno check` runs on all of them with the repository's deno.json. Exits 1 on a type error.
+ * `deno check` runs on all of them with the repository's deno.json. Exits 1 on a type error, or when a
+ * cell's source does not end with a newline (deno 2.9's `deno fmt --check` rejects those on a fresh machine).
  *
  * ```sh
  * deno run --allow-read --allow-write --allow-run --allow-env tasks/notebooks_check.ts [NOTEBOOK ...]
@@ -52,6 +53,14 @@ export function notebookModule(nb: { cells: Cell[] }, notebookDir: string): stri
   return parts.join("\n");
 }
 
+/** Indices of the cells whose source does not end with a newline. */
+export function cellsWithoutFinalNewline(nb: { cells: Cell[] }): number[] {
+  return nb.cells.flatMap((cell, i) => {
+    const src = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+    return src.length > 0 && !src.endsWith("\n") ? [i] : [];
+  });
+}
+
 if (import.meta.main) {
   const paths = await notebooks(Deno.args);
   if (paths.length === 0) {
@@ -62,8 +71,10 @@ if (import.meta.main) {
   let code = 1;
   try {
     const modules: string[] = [];
+    const unterminated: string[] = [];
     for (const path of paths) {
       const nb = JSON.parse(await Deno.readTextFile(path)) as { cells: Cell[] };
+      unterminated.push(...cellsWithoutFinalNewline(nb).map((i) => `${basename(path)} cell ${i + 1}`));
       const file = join(tmp, basename(path).replace(/\.ipynb$/, ".ts"));
       await Deno.writeTextFile(file, notebookModule(nb, dirname(path)));
       modules.push(file);
@@ -75,11 +86,20 @@ if (import.meta.main) {
       stderr: "inherit",
     }).output();
     code = out.code;
-    console.log(
-      code === 0
-        ? `notebooks-check: ${paths.length} notebook(s) type-check`
-        : `notebooks-check: type errors (cell numbers are marked "// --- cell N" in the generated modules)`,
-    );
+    if (code !== 0) {
+      console.log(
+        `notebooks-check: type errors (cell numbers are marked "// --- cell N" in the generated modules)`,
+      );
+    }
+    if (unterminated.length > 0) {
+      // deno 2.9's `deno fmt --check` rejects such cells on a fresh machine (its cache hides it locally)
+      console.error(
+        `notebooks-check: cell sources must end with a newline (deno fmt --check on a fresh machine fails ` +
+          `otherwise; \`python3 tasks/notebooks.py --write\` adds it): ${unterminated.join(", ")}`,
+      );
+      code = 1;
+    }
+    if (code === 0) console.log(`notebooks-check: ${paths.length} notebook(s) type-check`);
   } finally {
     if (code === 0) await Deno.remove(tmp, { recursive: true });
     else console.error(`generated modules kept in ${tmp}`);
