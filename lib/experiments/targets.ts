@@ -11,6 +11,7 @@ import { PRESETS } from "../algos/presets.ts";
 import { QUALITIES } from "../behaviour/generate.ts";
 import { makeTask } from "../envs/registry.ts";
 import { writeFileAtomic } from "../util/fs.ts";
+import { gemmBackend } from "../nn/native.ts";
 import { Progress } from "../util/progress.ts";
 import type { Profile } from "./profiles.ts";
 import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./references.ts";
@@ -100,7 +101,10 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
   };
 }
 
-/** Rough seconds per update round on one core at B = 1024 (`deno task bench train`, native kernels). */
+/**
+ * Rough seconds per update round on one core at B = 1024 (`deno task bench train`, native wasm kernels);
+ * about half that when the OpenBLAS path is on.
+ */
 const SECONDS_PER_ROUND: Record<string, number> = {
   itd3: 0.034,
   td3bc: 0.03,
@@ -119,7 +123,7 @@ export function estimateGridSeconds(
     (a, r) => a + r.rounds * (SECONDS_PER_ROUND[r.algo] ?? 0.1) * (c.batchSize / 1024),
     0,
   );
-  return s / Math.max(1, jobs);
+  return (s * (gemmBackend() === "openblas" ? 0.5 : 1)) / Math.max(1, jobs);
 }
 
 function gridTarget(x: GridExperiment): Target {
