@@ -131,8 +131,8 @@ function gridTarget(x: GridExperiment): Target {
     name: x.name,
     description: x.description,
     cost: x.name === "table1" || x.name === "fig9" || x.name === "fig4"
-      ? { smoke: "~1-2 min", quick: "~13 min (2 cores)", paper: "~15 h (1 core)" }
-      : { smoke: "~1 min", quick: "~5 min (2 cores)", paper: "~4 h (1 core)" },
+      ? { smoke: "~1-2 min", quick: "~5-10 min (2 cores)", paper: "~8 h (1 core; ~15 h without OpenBLAS)" }
+      : { smoke: "~1 min", quick: "~3-5 min (2 cores)", paper: "~2 h (1 core; ~4 h without OpenBLAS)" },
     async run(ctx) {
       const c = applyGridOverrides(x.config(ctx.profile), ctx.overrides);
       const { runs, missing } = await gridRuns(c);
