@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { permissionGranted } from "../util/permissions.ts";
 import { join } from "node:path";
 import { KitInputError } from "../util/errors.ts";
 import { REPO_ROOT } from "../util/paths.ts";
@@ -94,7 +95,7 @@ export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promis
             "--allow-env",
             "--allow-sys",
             // workers use OpenBLAS (lib/nn/blas.ts) when this process may
-            ...(Deno.permissions.querySync({ name: "ffi" }).state === "granted" ? ["--allow-ffi"] : []),
+            ...(permissionGranted({ name: "ffi" }) ? ["--allow-ffi"] : []),
             join(REPO_ROOT, "tasks", "run_worker.ts"),
             options.root,
             next.id,

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { grantedEnv, permissionGranted } from "../util/permissions.ts";
 
 /** The loaded library: where it came from and what it says it is. */
 export interface BlasInfo {
@@ -79,20 +80,8 @@ const POINTER_CACHE = 8192;
 let loaded: { lib: BlasLibrary; info: BlasInfo } | null | undefined;
 let enabled = true;
 
-function granted(desc: Deno.PermissionDescriptor): boolean {
-  try {
-    return Deno.permissions.querySync(desc).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
-function envVar(name: string): string | undefined {
-  return granted({ name: "env", variable: name }) ? Deno.env.get(name) : undefined;
-}
-
 function candidates(): string[] {
-  const own = envVar("OMAR_BLAS_LIB");
+  const own = grantedEnv("OMAR_BLAS_LIB");
   if (own) return [own];
   switch (Deno.build.os) {
     case "darwin":
@@ -109,8 +98,8 @@ function candidates(): string[] {
 }
 
 function load(): { lib: BlasLibrary; info: BlasInfo } | null {
-  if (typeof Deno?.dlopen !== "function" || !granted({ name: "ffi" })) return null;
-  if (envVar("OMAR_BLAS") === "0") return null;
+  if (typeof Deno?.dlopen !== "function" || !permissionGranted({ name: "ffi" })) return null;
+  if (grantedEnv("OMAR_BLAS") === "0") return null;
   for (const name of candidates()) {
     let lib: BlasLibrary;
     try {

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { grantedEnv } from "../util/permissions.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Tensor1D, Tensor2D, Variable } from "./types.ts";
 import type { Activation, Linear } from "./dense.ts";
@@ -163,16 +164,6 @@ let instanceBackend: unknown = null;
 let enabled: boolean | null = null;
 let failed = false;
 
-/** An environment variable, read only where permission is already granted (never prompts). */
-function envFlag(name: string): string | undefined {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 function decode(b64: string): Uint8Array {
   const s = atob(b64);
   const out = new Uint8Array(s.length);
@@ -183,7 +174,7 @@ function decode(b64: string): Uint8Array {
 function compileModules(): void {
   if (compiled !== null) return;
   const fmaBytes = NATIVE_WASM_FMA === null ? null : decode(NATIVE_WASM_FMA);
-  const fma = fmaBytes !== null && envFlag("OMAR_NATIVE_FMA") !== "0" &&
+  const fma = fmaBytes !== null && grantedEnv("OMAR_NATIVE_FMA") !== "0" &&
       WebAssembly.validate(fmaBytes as BufferSource)
     ? new WebAssembly.Module(fmaBytes as BufferSource)
     : null;
@@ -203,7 +194,7 @@ export function setNativeKernels(on: boolean): void {
 
 /** The native kernels, or null when they are off or the backend is not `wasm`. */
 export function nativeModule(): NativeModule | null {
-  if (enabled === null) enabled = envFlag("OMAR_NATIVE") !== "0";
+  if (enabled === null) enabled = grantedEnv("OMAR_NATIVE") !== "0";
   if (!enabled || failed || tf.getBackend() !== "wasm") return null;
   const backend = tf.backend() as unknown as WasmBackendLike;
   if (instance !== null && instanceBackend === backend) return instance;
