@@ -89,6 +89,8 @@ export interface LandscapeStudy {
   };
 }
 
+/** The cell of an action in [−1, 1] on a G-point grid over [−1, 1] (clamped). */
+const gridCell = (a: number, G: number) => Math.max(0, Math.min(G - 1, Math.round(((a + 1) / 2) * (G - 1))));
 const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /**
@@ -145,7 +147,7 @@ export async function landscapeStudy(
     }
   }
 
-  const cellOf = (a: number) => Math.max(0, Math.min(G - 1, Math.round(((a + 1) / 2) * (G - 1))));
+  const cellOf = (a: number) => gridCell(a, G);
   /** Grid hill-climb from cell g to the local maximum it reaches. */
   const climb = (q: Float32Array, g: number) => {
     for (;;) {
@@ -203,8 +205,7 @@ export function landscapeReport(study: LandscapeStudy, labels: Record<string, st
   const label = (n: string) => labels[n] ?? n;
   const per = (f: (n: string) => string) => names.map((n) => `${label(n)} ${f(n)}`).join(", ");
   const s = study.states[study.shown], q = q1[s.index];
-  const cell = (a: number) =>
-    Math.max(0, Math.min(grid.length - 1, Math.round(((a + 1) / 2) * (grid.length - 1))));
+  const cell = (a: number) => gridCell(a, grid.length);
   return [
     `${m.stuck} of ${m.total} states stuck (${
       ((100 * m.stuck) / m.total).toFixed(0)

@@ -16,6 +16,7 @@ import { landscapeReport, landscapeStudy } from "../algos/landscape_study.ts";
 import { makeTask } from "../envs/registry.ts";
 import { KitInputError } from "../util/errors.ts";
 import { landscapeChart } from "../plots/specs.ts";
+import { NAMES } from "./table1.ts";
 import { qualityName } from "../behaviour/generate.ts";
 
 const label = (r: RunResult) => r.spec.label ?? r.spec.algo;
@@ -124,8 +125,6 @@ export async function improvementReport(
   }
   return lines.join("\n");
 }
-
-const NAMES: Record<string, string> = { cql: "MA-CQL", omar: "OMAR", td3bc: "MA-TD3+BC", icq: "MA-ICQ" };
 
 /**
  * Fig. 2(c): the landscape study ({@link landscapeStudy}) on the trained model of the grid's run `which`;
