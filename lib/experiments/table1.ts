@@ -142,11 +142,12 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
     const t = makeTask(task);
     const prey = t.prey === null ? undefined : c.prey ?? defaultPreySource(t);
     const hasLadder = await exists(ladderPath(task, prey ?? null));
+    // hashed once per task: the random data's sources and the ladder's
+    const randomSources = await datasetSources(task, "random", prey);
+    const ladderSources = hasLadder ? await datasetSources(task, "expert", prey) : undefined;
     for (const q of c.qualities) {
       const { quality, fraction } = parseQuality(q);
-      const sources = quality === "random" || hasLadder
-        ? await datasetSources(task, quality, prey)
-        : undefined;
+      const sources = quality === "random" ? randomSources : ladderSources;
       if (quality !== "random" && !hasLadder) {
         missing.push(`${task}/${q}${prey ? ` (${prey} prey)` : ""}`);
         continue;
