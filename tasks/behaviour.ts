@@ -17,9 +17,11 @@ import { numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
 import { checkName, KitInputError } from "../lib/util/errors.ts";
 import { Progress } from "../lib/util/progress.ts";
 import { REPO_ROOT } from "../lib/util/paths.ts";
-import { loadPrey, makeTask, PREY_SOURCES, type PreySource } from "../lib/envs/mod.ts";
+import { loadPrey, PREY_SOURCES, type PreySource } from "../lib/envs/mod.ts";
+import { asEnvTask } from "../lib/envs/env_task.ts";
+import { loadTask } from "../lib/mujoco/tasks.ts";
 import { initBackend } from "../lib/nn/backend.ts";
-import { trainOnline } from "../lib/behaviour/online.ts";
+import { onlinePreset, trainOnline } from "../lib/behaviour/online.ts";
 import { ladderPath, readLadder, writeLadder, writePrey } from "../lib/behaviour/store.ts";
 import { thinLadder } from "../lib/behaviour/ladder.ts";
 
@@ -27,6 +29,7 @@ import { thinLadder } from "../lib/behaviour/ladder.ts";
 function defaultUpdates(task: string): number {
   if (task === "cooperative_navigation") return 150_000;
   if (task === "predator_prey" || task === "world") return 20_000;
+  if (task === "halfcheetah_2x3") return 300_000;
   return 5_000; // 1-D Spread
 }
 
@@ -41,7 +44,7 @@ runMain(async () => {
   const { flags, positionals } = parseFlags(Deno.args, {
     prey: { type: "string", default: "original" },
     updates: { type: "string" },
-    critic: { type: "string", default: "decentralized" },
+    critic: { type: "string" },
     seed: { type: "string" },
     "snapshot-every": { type: "string" },
     "dense-until": { type: "string" },
@@ -53,7 +56,8 @@ runMain(async () => {
   if (flags.help || positionals.length === 0) return console.log(USAGE);
   const command = checkName("behaviour command", positionals[0], ["train", "train-prey", "show", "thin"]);
   if (positionals.length !== 2) throw new KitInputError(`${command} needs a task\n${USAGE}`);
-  const task = makeTask(positionals[1]);
+  const anyTask = await loadTask(positionals[1]);
+  const task = asEnvTask(anyTask);
   const preySource = task.prey === null
     ? null
     : checkName("prey source", flags.prey as string, PREY_SOURCES) as PreySource;
@@ -90,14 +94,22 @@ runMain(async () => {
     join("cache", "behaviour", `${tag}_seed${seed}`);
   const bar = new Progress(`${command} ${tag}`, updates, { lineEverySeconds: 30 });
   let last = 0;
-  const ladder = await trainOnline(task, {
+  const preset = onlinePreset(task.name);
+  const ladder = await trainOnline(anyTask, {
+    ...preset,
     updates,
-    critic: checkName("critic", flags.critic as string, ["decentralized", "centralized"] as const),
+    critic: checkName(
+      "critic",
+      (flags.critic as string | undefined) ?? preset.critic ?? "decentralized",
+      ["decentralized", "centralized"] as const,
+    ),
     seed,
     snapshotEvery: numberFlag(flags, "snapshot-every", Math.max(100, Math.round(updates / 30))),
     checkpointDir,
     trainPrey,
-    prey: trainPrey || task.prey === null ? null : await loadPrey(task, { source: preySource! }),
+    prey: trainPrey || task.prey === null || !("world" in anyTask)
+      ? null
+      : await loadPrey(anyTask, { source: preySource! }),
     preySource,
     onUpdate: (n) => (bar.tick(n - last), last = n),
     onSnapshot: (s) =>

@@ -10,7 +10,7 @@
 import type { MultiAgentDataset } from "../data/dataset.ts";
 import { allocBatch, type Batch, gatherBatch, sampleIndices } from "../data/sampler.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
-import type { ParticleTask } from "../envs/task.ts";
+import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
 import { normalizedScore, type ReferenceScores } from "../eval/references.ts";
 import { evaluate } from "../eval/rollout.ts";
 import { KitInputError } from "../util/errors.ts";
@@ -98,7 +98,7 @@ export class Minibatcher {
   streams: Rng[];
   readonly #algorithm: OfflineAlgorithm;
   readonly #dataset: MultiAgentDataset;
-  readonly #task: ParticleTask;
+  readonly #task: AnyTask;
   readonly #batches: Batch[];
   readonly #indices: Int32Array[];
   readonly #nextActions: Float32Array[] | null;
@@ -107,7 +107,7 @@ export class Minibatcher {
   /** Buffers for `batchSize` rows per learner; streams `(seed, minibatch-k)`. */
   constructor(
     algorithm: OfflineAlgorithm,
-    data: { dataset: MultiAgentDataset; task: ParticleTask },
+    data: { dataset: MultiAgentDataset; task: AnyTask },
     options: { batchSize: number; seed: number },
   ) {
     const { dataset, task } = data, B = options.batchSize;
@@ -149,14 +149,14 @@ export class Minibatcher {
 /** Trains `algorithm` on `dataset` for `task`'s learners; returns the learning curve. */
 export async function trainOffline(
   algorithm: OfflineAlgorithm,
-  data: { dataset: MultiAgentDataset; task: ParticleTask },
+  data: { dataset: MultiAgentDataset; task: AnyTask },
   options: TrainOptions,
 ): Promise<TrainResult> {
-  const { dataset, task } = data;
+  const { dataset } = data, task = asEnvTask(data.task);
   const learners = task.learners;
-  if (dataset.agents.length < task.world.numAgents) {
+  if (dataset.agents.length < task.numAgents) {
     throw new KitInputError(
-      `dataset has ${dataset.agents.length} agents, task ${task.name} needs ${task.world.numAgents} (env order)`,
+      `dataset has ${dataset.agents.length} agents, task ${task.name} needs ${task.numAgents} (env order)`,
     );
   }
   learners.forEach((i) => {

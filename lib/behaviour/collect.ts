@@ -1,5 +1,5 @@
 /**
- * Collects an offline dataset by rolling a joint policy out in the vectorized env: every agent's
+ * Collects an offline dataset by rolling a joint policy out in the task's vectorized env (particle or MuJoCo): every agent's
  * transitions (prey included, env order, as the authors' files hold them), episodes stored
  * contiguously, `terminals` 0 and `timeouts` at each episode's last step.
  *
@@ -8,8 +8,7 @@
 import type { AgentData, DatasetMeta, MultiAgentDataset } from "../data/dataset.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import type { JointPolicy } from "../envs/policy.ts";
-import type { ParticleTask } from "../envs/task.ts";
-import { ParticleVecEnv } from "../envs/vec_env.ts";
+import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
 import { KitInputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 
@@ -33,18 +32,18 @@ export interface CollectOptions {
 
 /** Rolls `policy` out until `samples` transitions are collected; returns the dataset. */
 export function collectDataset(
-  task: ParticleTask,
+  anyTask: AnyTask,
   policy: JointPolicy,
   options: CollectOptions,
 ): MultiAgentDataset {
-  const N = options.samples;
+  const task = asEnvTask(anyTask), N = options.samples;
   if (!Number.isSafeInteger(N) || N < 1) {
     throw new KitInputError(`samples must be a positive integer, got ${N}`);
   }
-  const T = task.episodeLength, d = task.actDim, nA = task.world.numAgents;
+  const T = task.episodeLength, d = task.actDim, nA = task.numAgents;
   const episodes = Math.ceil(N / T);
   const E = Math.min(options.numEnvs ?? 1000, episodes);
-  const env = new ParticleVecEnv(task, E, { prey: options.prey });
+  const env = task.makeVecEnv(E, { prey: options.prey });
   const agents: AgentData[] = task.obsDims.map((od) => ({
     obs: new Float32Array(N * od),
     actions: new Float32Array(N * d),
@@ -57,43 +56,47 @@ export function collectDataset(
   }));
   const obs = task.learners.map((i) => new Float32Array(E * task.obsDims[i]));
   const act = task.learners.map(() => new Float32Array(E * d));
-  for (let ep0 = 0; ep0 < episodes; ep0 += E) {
-    const n = Math.min(E, episodes - ep0);
-    env.reset(
-      Array.from(
-        { length: E },
-        (_, e) =>
-          Rng.fromSeed(
-            options.seed,
-            `${options.episodeStream ?? "data"}-episode-${ep0 + Math.min(e, n - 1)}`,
-          ),
-      ),
-    );
-    for (let t = 0; t < T; t++) {
-      task.learners.forEach((agent, k) => obs[k].set(env.obs[agent]));
-      policy.act(obs, act);
-      // rows of this step: episode (ep0 + e), step t → row (ep0 + e)·T + t
-      for (let i = 0; i < nA; i++) {
-        const od = task.obsDims[i], a = agents[i];
-        for (let e = 0; e < n; e++) {
-          const row = (ep0 + e) * T + t;
-          if (row < N) a.obs.set(env.obs[i].subarray(e * od, (e + 1) * od), row * od);
+  try {
+    for (let ep0 = 0; ep0 < episodes; ep0 += E) {
+      const n = Math.min(E, episodes - ep0);
+      env.reset(
+        Array.from(
+          { length: E },
+          (_, e) =>
+            Rng.fromSeed(
+              options.seed,
+              `${options.episodeStream ?? "data"}-episode-${ep0 + Math.min(e, n - 1)}`,
+            ),
+        ),
+      );
+      for (let t = 0; t < T; t++) {
+        task.learners.forEach((agent, k) => obs[k].set(env.obs[agent]));
+        policy.act(obs, act);
+        // rows of this step: episode (ep0 + e), step t → row (ep0 + e)·T + t
+        for (let i = 0; i < nA; i++) {
+          const od = task.obsDims[i], a = agents[i];
+          for (let e = 0; e < n; e++) {
+            const row = (ep0 + e) * T + t;
+            if (row < N) a.obs.set(env.obs[i].subarray(e * od, (e + 1) * od), row * od);
+          }
+        }
+        env.step(act);
+        for (let i = 0; i < nA; i++) {
+          const od = task.obsDims[i], a = agents[i];
+          for (let e = 0; e < n; e++) {
+            const row = (ep0 + e) * T + t;
+            if (row >= N) continue;
+            a.nextObs.set(env.obs[i].subarray(e * od, (e + 1) * od), row * od);
+            for (let c = 0; c < d; c++) a.actions[row * d + c] = env.actions[(e * nA + i) * d + c];
+            a.rewards[row] = env.rewards[e * nA + i];
+            a.timeouts[row] = t === T - 1 ? 1 : 0;
+          }
         }
       }
-      env.step(act);
-      for (let i = 0; i < nA; i++) {
-        const od = task.obsDims[i], a = agents[i];
-        for (let e = 0; e < n; e++) {
-          const row = (ep0 + e) * T + t;
-          if (row >= N) continue;
-          a.nextObs.set(env.obs[i].subarray(e * od, (e + 1) * od), row * od);
-          for (let c = 0; c < d; c++) a.actions[row * d + c] = env.actions[(e * nA + i) * d + c];
-          a.rewards[row] = env.rewards[e * nA + i];
-          a.timeouts[row] = t === T - 1 ? 1 : 0;
-        }
-      }
+      options.onProgress?.(Math.min((ep0 + n) * T, N));
     }
-    options.onProgress?.(Math.min((ep0 + n) * T, N));
+  } finally {
+    env.dispose();
   }
   return { size: N, agents, meta: { ...options.meta, task: task.name, episodeLength: T } };
 }

@@ -12,8 +12,7 @@ import { join } from "node:path";
 import type { AgentData, MultiAgentDataset } from "../data/dataset.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import { noisyPolicy, uniformRandomPolicy } from "../envs/policy.ts";
-import type { ParticleTask } from "../envs/task.ts";
-import { ParticleVecEnv } from "../envs/vec_env.ts";
+import { type AnyTask, asEnvTask, type EnvTask } from "../envs/env_task.ts";
 import { evaluate } from "../eval/rollout.ts";
 import { makeAlgorithm } from "../algos/registry.ts";
 import { Minibatcher } from "../algos/train.ts";
@@ -44,6 +43,10 @@ export interface OnlineOptions {
   lr?: number;
   /** Discount. Default 0.95. */
   gamma?: number;
+  /** Hidden widths of actors and critics. Default [64, 64]. */
+  hidden?: number[];
+  /** Soft target update rate. Default 0.01. */
+  softUpdateRate?: number;
   /** Update rounds between ladder snapshots. Default 1000. */
   snapshotEvery?: number;
   /** Episodes per snapshot score. Default 100. */
@@ -68,6 +71,27 @@ export interface OnlineOptions {
   preySource?: "original" | "kit" | null;
 }
 
+/**
+ * Per-task settings of the behaviour learner: HalfCheetah follows TD3's MuJoCo settings (one env, one
+ * update per env step, 256-256 networks, batch 256, lr 3e-4, γ 0.99, soft update 0.005, 10 evaluation
+ * episodes per snapshot) with MATD3's centralized critics (the paper's §4.1 behaviour learner); the particle
+ * tasks use the defaults above.
+ */
+export function onlinePreset(task: string): Partial<OnlineOptions> {
+  if (task !== "halfcheetah_2x3") return {};
+  return {
+    critic: "centralized",
+    numEnvs: 1,
+    warmupSteps: 10_000,
+    batchSize: 256,
+    lr: 3e-4,
+    gamma: 0.99,
+    hidden: [256, 256],
+    softUpdateRate: 0.005,
+    snapshotEpisodes: 10,
+  };
+}
+
 interface OnlineCheckpoint {
   format: "omar-kit-online-v1";
   updates: number;
@@ -76,20 +100,21 @@ interface OnlineCheckpoint {
   ptr: number;
   chunks: { file: string; start: number; count: number }[];
   streams: { env: RngState; explore: RngState; minibatch: RngState[] };
-  env: { pos: number[]; vel: number[]; t: number; scores: number[] }; // doubles round-trip exactly through JSON
+  env: Record<string, unknown>; // the vec env's saveState(): doubles round-trip exactly through JSON
   algorithm: Record<string, unknown>;
   snapshots: Snapshot[];
 }
 
 /** The learning view of `task`: with `trainPrey`, every agent is a learner and none is frozen. */
-function learningTask(task: ParticleTask, trainPrey: boolean): ParticleTask {
+function learningTask(task: EnvTask, trainPrey: boolean): EnvTask {
   if (!trainPrey || task.prey === null) return task;
-  return { ...task, learners: Array.from({ length: task.world.numAgents }, (_, i) => i), prey: null };
+  return { ...task, learners: Array.from({ length: task.numAgents }, (_, i) => i), prey: null };
 }
 
 /** Trains behaviour policies online and returns the snapshot ladder (and the final actors' snapshot). */
-export async function trainOnline(baseTask: ParticleTask, options: OnlineOptions): Promise<Ladder> {
+export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Promise<Ladder> {
   const trainPrey = options.trainPrey ?? false;
+  const baseTask = asEnvTask(anyTask);
   const task = learningTask(baseTask, trainPrey);
   if (task.prey !== null && !options.prey) {
     throw new KitInputError(`online training on ${task.name} needs the prey`);
@@ -102,6 +127,8 @@ export async function trainOnline(baseTask: ParticleTask, options: OnlineOptions
     bufferSize: options.bufferSize ?? 1_000_000,
     lr: options.lr ?? 1e-3,
     gamma: options.gamma ?? 0.95,
+    hidden: options.hidden ?? [64, 64],
+    softUpdateRate: options.softUpdateRate ?? 0.01,
     snapshotEvery: options.snapshotEvery ?? 1000,
     snapshotEpisodes: options.snapshotEpisodes ?? 100,
     evalSeed: options.evalSeed ?? 100,
@@ -109,13 +136,15 @@ export async function trainOnline(baseTask: ParticleTask, options: OnlineOptions
     checkpointEvery: options.checkpointEvery ?? 1000,
     critic: options.critic ?? "decentralized",
   };
-  const E = o.numEnvs, T = task.episodeLength, d = task.actDim, nA = task.world.numAgents;
+  const E = o.numEnvs, T = task.episodeLength, d = task.actDim, nA = task.numAgents;
   const spec = { obsDims: task.learners.map((i) => task.obsDims[i]), actDim: d };
   const algo = makeAlgorithm("itd3", spec, {
     critic: o.critic,
     actorLr: o.lr,
     criticLr: o.lr,
     gamma: o.gamma,
+    hidden: o.hidden,
+    softUpdateRate: o.softUpdateRate,
     inputBatchNorm: false,
     actionPenalty: 0,
     targetNoise: 0.2,
@@ -151,7 +180,7 @@ export async function trainOnline(baseTask: ParticleTask, options: OnlineOptions
     batchSize: o.batchSize,
     seed: o.seed,
   });
-  const env = new ParticleVecEnv(task, E, { prey: options.prey });
+  const env = task.makeVecEnv(E, { prey: options.prey });
   let envRng = Rng.fromSeed(o.seed, "online-env"), explore = Rng.fromSeed(o.seed, "exploration");
   let updates = 0, envSteps = 0, ptr = 0, savedPtr = 0;
   const snapshots: Snapshot[] = [];
@@ -175,9 +204,7 @@ export async function trainOnline(baseTask: ParticleTask, options: OnlineOptions
     buffer.size = ck.size, savedPtr = ptr;
     envRng = Rng.fromState(ck.streams.env), explore = Rng.fromState(ck.streams.explore);
     minibatches.streams = ck.streams.minibatch.map((s) => Rng.fromState(s));
-    env.state.pos.set(ck.env.pos), env.state.vel.set(ck.env.vel);
-    env.resetFromStates(Array.from({ length: E }, (_, e) => env.getState(e))); // recomputes the observations
-    env.t = ck.env.t, env.scores.set(ck.env.scores);
+    env.loadState(ck.env);
     algo.load(ck.algorithm);
     snapshots.push(...ck.snapshots);
   } else env.reset(envRng);
@@ -208,12 +235,7 @@ export async function trainOnline(baseTask: ParticleTask, options: OnlineOptions
         explore: explore.state(),
         minibatch: minibatches.streams.map((s) => s.state()),
       },
-      env: {
-        pos: Array.from(env.state.pos),
-        vel: Array.from(env.state.vel),
-        t: env.t,
-        scores: Array.from(env.scores),
-      },
+      env: env.saveState(),
       algorithm: algo.save(),
       snapshots,
     };
@@ -294,6 +316,7 @@ export async function trainOnline(baseTask: ParticleTask, options: OnlineOptions
   const ladderSnapshots = snapshots.slice();
   snapshots.length = saved;
   algo.dispose();
+  env.dispose();
   return {
     format: "omar-kit-ladder-v1",
     task: baseTask.name,

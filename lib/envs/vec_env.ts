@@ -10,6 +10,7 @@ import { NumpyRandomState, Rng, type UniformSource } from "../util/rng.ts";
 import { allocWorldState, MpePhysics, type WorldState } from "./mpe/physics.ts";
 import type { Float64Policy } from "./frozen_policy.ts";
 import { type ParticleTask, scoreIncrement } from "./task.ts";
+import type { VecEnv } from "./env_task.ts";
 
 /** An explicit state of one world: positions and velocities of every entity, in entity order. */
 export interface EnvState {
@@ -26,7 +27,7 @@ export interface VecEnvOptions {
 }
 
 /** A batch of `numEnvs` worlds of one task, stepped in lockstep (episodes all have the same length). */
-export class ParticleVecEnv {
+export class ParticleVecEnv implements VecEnv {
   /** The task. */
   readonly task: ParticleTask;
   /** Number of worlds. */
@@ -107,6 +108,30 @@ export class ParticleVecEnv {
     });
     this.#afterReset();
   }
+
+  /** Positions, velocities, clock and scores of every world (doubles round-trip exactly through JSON). */
+  saveState(): Record<string, unknown> {
+    return {
+      pos: Array.from(this.state.pos),
+      vel: Array.from(this.state.vel),
+      t: this.t,
+      scores: Array.from(this.scores),
+    };
+  }
+
+  /** Restores {@link ParticleVecEnv.saveState}'s output (observations recomputed, rewards cleared). */
+  loadState(state: Record<string, unknown>): void {
+    const { pos, vel, t, scores } = state as { pos: number[]; vel: number[]; t: number; scores: number[] };
+    if (pos?.length !== this.state.pos.length || vel?.length !== this.state.vel.length) {
+      throw new KitInputError(`loadState: expected ${this.state.pos.length} positions and velocities`);
+    }
+    this.state.pos.set(pos), this.state.vel.set(vel);
+    this.#afterReset();
+    this.t = t, this.scores.set(scores);
+  }
+
+  /** Nothing to free (the interface's `dispose`). */
+  dispose(): void {}
 
   /** The state of world `e` as plain arrays. */
   getState(e: number): EnvState {

@@ -8,8 +8,7 @@
 import { Rng } from "../util/rng.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import type { JointPolicy } from "../envs/policy.ts";
-import type { ParticleTask } from "../envs/task.ts";
-import { ParticleVecEnv } from "../envs/vec_env.ts";
+import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
@@ -47,33 +46,38 @@ export function summarize(xs: ArrayLike<number>): { mean: number; std: number; s
   return { mean, std, stderr: std / Math.sqrt(n) };
 }
 
-/** Rolls `policy` out for `episodes` full episodes of `task` and returns their scores. */
+/** Rolls `policy` out for `episodes` full episodes of `task` (particle or MuJoCo) and returns their scores. */
 export function evaluate(
-  task: ParticleTask,
+  anyTask: AnyTask,
   policy: JointPolicy,
   options: EvaluateOptions = {},
 ): EvaluationResult {
+  const task = asEnvTask(anyTask);
   const episodes = options.episodes ?? 10;
   const seed = options.seed ?? 0;
   const numEnvs = Math.min(options.numEnvs ?? 1000, episodes);
-  const env = new ParticleVecEnv(task, numEnvs, { prey: options.prey });
-  const obs = task.learners.map((i) => new Float32Array(numEnvs * task.obsDims[i]));
-  const act = task.learners.map(() => new Float32Array(numEnvs * task.actDim));
-  const scores = new Float64Array(episodes);
-  for (let start = 0; start < episodes; start += numEnvs) {
-    const n = Math.min(numEnvs, episodes - start);
-    env.reset(
-      Array.from(
-        { length: numEnvs },
-        (_, e) => Rng.fromSeed(seed, `eval-episode-${start + Math.min(e, n - 1)}`),
-      ),
-    );
-    for (let t = 0; t < task.episodeLength; t++) {
-      task.learners.forEach((agent, k) => obs[k].set(env.obs[agent]));
-      policy.act(obs, act);
-      env.step(act);
+  const env = task.makeVecEnv(numEnvs, { prey: options.prey });
+  try {
+    const obs = task.learners.map((i) => new Float32Array(numEnvs * task.obsDims[i]));
+    const act = task.learners.map(() => new Float32Array(numEnvs * task.actDim));
+    const scores = new Float64Array(episodes);
+    for (let start = 0; start < episodes; start += numEnvs) {
+      const n = Math.min(numEnvs, episodes - start);
+      env.reset(
+        Array.from(
+          { length: numEnvs },
+          (_, e) => Rng.fromSeed(seed, `eval-episode-${start + Math.min(e, n - 1)}`),
+        ),
+      );
+      for (let t = 0; t < task.episodeLength; t++) {
+        task.learners.forEach((agent, k) => obs[k].set(env.obs[agent]));
+        policy.act(obs, act);
+        env.step(act);
+      }
+      scores.set(env.scores.subarray(0, n), start);
     }
-    scores.set(env.scores.subarray(0, n), start);
+    return { scores, ...summarize(scores) };
+  } finally {
+    env.dispose();
   }
-  return { scores, ...summarize(scores) };
 }

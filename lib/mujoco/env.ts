@@ -9,6 +9,7 @@ import type { JointPolicy } from "../envs/policy.ts";
 import { type EvaluationResult, summarize } from "../eval/rollout.ts";
 import { KitInputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
+import type { SimState } from "./mujoco.ts";
 
 /** The result of one {@link MujocoEnv.step}. Its arrays are the env's own and change at the next call. */
 export interface MujocoStep {
@@ -20,6 +21,14 @@ export interface MujocoStep {
   readonly done: boolean;
   /** Whether the episode ended by the time limit (always equal to `done` here). */
   readonly timeout: boolean;
+}
+
+/** An environment's state as plain numbers: the simulation's, the clock, and Maze2D's target. */
+export interface MujocoEnvState extends SimState {
+  /** Steps taken since the last reset. */
+  t: number;
+  /** The target (Maze2D). */
+  target?: number[];
 }
 
 /** A multi-agent MuJoCo environment. Environments hold WebAssembly memory: call `dispose()` at the end. */
@@ -48,6 +57,10 @@ export interface MujocoEnv {
   reset(source: number | Rng): readonly Float64Array[];
   /** Applies one action per agent (clipped to [−1, 1]) and advances the simulation. */
   step(actions: readonly ArrayLike<number>[]): MujocoStep;
+  /** The state, to continue exactly later (a checkpoint). */
+  saveState(): MujocoEnvState;
+  /** Restores {@link MujocoEnv.saveState}'s output. */
+  loadState(state: MujocoEnvState): void;
   /** Frees the MuJoCo model and data; the env is unusable afterwards. Safe to call twice. */
   dispose(): void;
 }

@@ -13,8 +13,8 @@
  */
 import type { Rng } from "../util/rng.ts";
 import { KitInputError } from "../util/errors.ts";
-import { clipActions, type MujocoEnv, type MujocoStep, resetStream } from "./env.ts";
-import { MujocoSim } from "./mujoco.ts";
+import { clipActions, type MujocoEnv, type MujocoEnvState, type MujocoStep, resetStream } from "./env.ts";
+import { loadMujoco, type MujocoModule, MujocoSim } from "./mujoco.ts";
 
 /** One hinge limb of the cheetah (spec §4.2's table). Angles in radians, lengths in metres. */
 export interface CheetahLimb {
@@ -253,13 +253,18 @@ export class HalfCheetahEnv implements MujocoEnv {
 
   /** Compiles the model (loading MuJoCo on first use). */
   static async create(options: HalfCheetahOptions = {}): Promise<HalfCheetahEnv> {
+    return HalfCheetahEnv.fromModule(await loadMujoco(), options);
+  }
+
+  /** {@link HalfCheetahEnv.create} on a module already loaded (synchronous). */
+  static fromModule(mujoco: MujocoModule, options: HalfCheetahOptions = {}): HalfCheetahEnv {
     const episodeLength = options.episodeLength ?? HALF_CHEETAH_EPISODE_LENGTH;
     if (!Number.isInteger(episodeLength) || episodeLength < 1) {
       throw new KitInputError(
         `halfcheetah_2x3: episodeLength must be a positive integer, got ${episodeLength}`,
       );
     }
-    return new HalfCheetahEnv(await MujocoSim.fromXml(halfCheetahXml(), "half_cheetah"), episodeLength);
+    return new HalfCheetahEnv(MujocoSim.compile(mujoco, halfCheetahXml(), "half_cheetah"), episodeLength);
   }
 
   /** Steps taken since the last reset. */
@@ -312,6 +317,18 @@ export class HalfCheetahEnv implements MujocoEnv {
     this.#observe();
     const done = this.#t >= this.episodeLength;
     return { obs: this.obs, rewards: this.#rewards, done, timeout: done };
+  }
+
+  /** The simulation state and the clock (see {@link MujocoEnvState}). */
+  saveState(): MujocoEnvState {
+    return { ...this.sim.saveState(), t: this.#t };
+  }
+
+  /** Restores {@link HalfCheetahEnv.saveState}'s output. */
+  loadState(state: MujocoEnvState): void {
+    this.sim.loadState(state);
+    this.#t = state.t, this.#started = true;
+    this.#observe();
   }
 
   #observe(): void {

@@ -13,8 +13,15 @@
  */
 import { checkName, KitInputError } from "../util/errors.ts";
 import type { Rng } from "../util/rng.ts";
-import { clipActions, type EpisodicPolicy, type MujocoEnv, type MujocoStep, resetStream } from "./env.ts";
-import { MujocoSim } from "./mujoco.ts";
+import {
+  clipActions,
+  type EpisodicPolicy,
+  type MujocoEnv,
+  type MujocoEnvState,
+  type MujocoStep,
+  resetStream,
+} from "./env.ts";
+import { loadMujoco, type MujocoModule, MujocoSim } from "./mujoco.ts";
 
 /** The three mazes of the paper. */
 export type Maze2dLayoutName = "umaze" | "medium" | "large";
@@ -213,13 +220,23 @@ export class Maze2dEnv implements MujocoEnv {
     layout: Maze2dLayoutName | Maze2dLayout,
     options: Maze2dOptions = {},
   ): Promise<Maze2dEnv> {
+    maze2dLayout(layout); // a bad name fails before MuJoCo loads
+    return Maze2dEnv.fromModule(await loadMujoco(), layout, options);
+  }
+
+  /** {@link Maze2dEnv.create} on a module already loaded (synchronous). */
+  static fromModule(
+    mujoco: MujocoModule,
+    layout: Maze2dLayoutName | Maze2dLayout,
+    options: Maze2dOptions = {},
+  ): Maze2dEnv {
     const l = maze2dLayout(layout);
     if (options.reward !== undefined) checkName("maze2d reward", options.reward, ["dense", "sparse"]);
     const len = options.episodeLength;
     if (len !== undefined && (!Number.isInteger(len) || len < 1)) {
       throw new KitInputError(`maze2d: episodeLength must be a positive integer, got ${len}`);
     }
-    return new Maze2dEnv(await MujocoSim.fromXml(maze2dXml(l), `point_maze_${l.name}`), l, options);
+    return new Maze2dEnv(MujocoSim.compile(mujoco, maze2dXml(l), `point_maze_${l.name}`), l, options);
   }
 
   /** Steps taken since the last reset (or {@link Maze2dEnv.restartClock}). */
@@ -313,6 +330,19 @@ export class Maze2dEnv implements MujocoEnv {
     this.#t++;
     const done = this.#t >= this.episodeLength;
     return { obs: this.obs, rewards: this.#rewards, done, timeout: done };
+  }
+
+  /** The simulation state, the clock and the target (see {@link MujocoEnvState}). */
+  saveState(): MujocoEnvState {
+    return { ...this.sim.saveState(), t: this.#t, target: Array.from(this.target) };
+  }
+
+  /** Restores {@link Maze2dEnv.saveState}'s output. */
+  loadState(state: MujocoEnvState): void {
+    this.sim.loadState(state);
+    if (state.target) this.setTarget(state.target[0], state.target[1]);
+    this.#t = state.t, this.#started = true;
+    this.#observe();
   }
 
   #observe(): void {

@@ -30,12 +30,25 @@ export {
   type MujocoModule,
   MujocoSim,
   mujocoVersion,
+  type SimState,
 } from "./mujoco.ts";
+export {
+  ALL_TASK_ID_HELP,
+  isMujocoTask,
+  loadTask,
+  makeMujocoTask,
+  MUJOCO_TASKS,
+  type MujocoTask,
+  mujocoTaskFromModule,
+  type MujocoTaskName,
+  MujocoVecEnv,
+} from "./tasks.ts";
 export {
   clipActions,
   type EpisodicPolicy,
   evaluateMujoco,
   type MujocoEnv,
+  type MujocoEnvState,
   type MujocoEvaluateOptions,
   type MujocoStep,
   resetStream,
@@ -75,5 +88,8 @@ export {
 } from "./maze2d.ts";
 // Types the API above mentions, re-exported so that this entry point documents itself.
 export type { JointPolicy } from "../envs/policy.ts";
+export type { AnyTask, EnvTask, VecEnv } from "../envs/env_task.ts";
+export type { Float64Policy } from "../envs/frozen_policy.ts";
+export type { ParticleTask } from "../envs/task.ts";
 export type { EvaluationResult } from "../eval/rollout.ts";
 export type { AleaState, Rng, RngState, UniformSource } from "../util/rng.ts";

@@ -60,6 +60,18 @@ function describe(e: unknown): string {
   return String(e);
 }
 
+/** A simulation's dynamic state as plain numbers (see {@link MujocoSim.saveState}). */
+export interface SimState {
+  /** Positions. */
+  qpos: number[];
+  /** Velocities. */
+  qvel: number[];
+  /** The constraint solver's warm start (so a restored run continues bit for bit). */
+  warmstart: number[];
+  /** Simulation time. */
+  time: number;
+}
+
 /**
  * One compiled MJCF model and its simulation state. The typed arrays that `data.qpos` and friends
  * return are fresh views on WebAssembly memory at every access; read them when needed rather than
@@ -85,7 +97,11 @@ export class MujocoSim {
    * `MjModel.loadFromXML`, removes the file and allocates an `MjData`.
    */
   static async fromXml(xml: string, name = "model"): Promise<MujocoSim> {
-    const mujoco = await loadMujoco();
+    return MujocoSim.compile(await loadMujoco(), xml, name);
+  }
+
+  /** {@link MujocoSim.fromXml} on a module already loaded (synchronous). */
+  static compile(mujoco: MujocoModule, xml: string, name = "model"): MujocoSim {
     const fs = memFs(mujoco);
     const path = `${VFS_DIR}/${name.replace(/[^A-Za-z0-9_-]/g, "_")}-${fileCounter++}.xml`;
     fs.writeFile(path, xml);
@@ -171,6 +187,32 @@ export class MujocoSim {
   step(n = 1): void {
     const model = this.model, data = this.data, mujoco = this.mujoco;
     for (let i = 0; i < n; i++) mujoco.mj_step(model, data);
+  }
+
+  /** The dynamic state: `qpos`, `qvel`, `qacc_warmstart` and `time` (plain numbers). */
+  saveState(): SimState {
+    const d = this.data;
+    return {
+      qpos: Array.from(d.qpos as Float64Array),
+      qvel: Array.from(d.qvel as Float64Array),
+      warmstart: Array.from(d.qacc_warmstart as Float64Array),
+      time: d.time,
+    };
+  }
+
+  /** Restores {@link MujocoSim.saveState}'s output and recomputes the derived quantities (`mj_forward`). */
+  loadState(s: SimState): void {
+    const d = this.data;
+    for (const [key, arr] of [["qpos", d.qpos], ["qvel", d.qvel], ["warmstart", d.qacc_warmstart]] as const) {
+      if (!Array.isArray(s?.[key]) || s[key].length !== (arr as Float64Array).length) {
+        throw new KitInputError(
+          `${this.name}: state.${key} must hold ${(arr as Float64Array).length} numbers`,
+        );
+      }
+      (arr as Float64Array).set(s[key]);
+    }
+    d.time = s.time;
+    this.forward();
   }
 
   /** Frees the model and data. Safe to call more than once. */
