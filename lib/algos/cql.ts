@@ -34,6 +34,11 @@ export interface CqlOptions {
   cqlActions?: "uniform" | "uniform+policy";
   /** Standard deviation of the noise on policy actions (`uniform+policy`). Default 0.2. */
   cqlPolicyNoise?: number;
+  /**
+   * What is subtracted from the Q of a noisy policy action inside the log-sum-exp: its Gaussian
+   * `log`-density (CQL, default) or its density `pdf` (the authors' HalfCheetah code).
+   */
+  cqlPolicyDensity?: "log" | "pdf";
 }
 
 /** The resolved CQL options. */
@@ -47,6 +52,7 @@ export function resolveCql(o: CqlOptions): ResolvedCql {
     cqlTemperature: o.cqlTemperature ?? 1,
     cqlActions: o.cqlActions ?? "uniform",
     cqlPolicyNoise: o.cqlPolicyNoise ?? 0.2,
+    cqlPolicyDensity: o.cqlPolicyDensity ?? "log",
   };
 }
 
@@ -72,7 +78,7 @@ function cqlCandidates(ac: ActorCritic, k: number, ts: AgentTensors[], o: Resolv
       for (let r = 0; r < K * B; r++) {
         let s = 0;
         for (let c = 0; c < d; c++) s += -0.5 * (eps[r * d + c] / sig) ** 2 - logNorm;
-        ld[r] = s;
+        ld[r] = o.cqlPolicyDensity === "pdf" ? Math.exp(s) : s;
       }
       logDensity.push(ld);
     }

@@ -6,6 +6,9 @@
  * @module
  */
 import { KitInputError } from "../util/errors.ts";
+import type { ActorCriticOptions } from "./actor_critic.ts";
+import type { CqlOptions } from "./cql.ts";
+import type { OmarOptions } from "./omar.ts";
 
 /** Which source of hyper-parameters to follow. */
 export type Preset = "official" | "paper";
@@ -25,6 +28,12 @@ export interface Coefficients {
 }
 
 const Q = ["random", "medium-replay", "medium", "expert"] as const;
+
+/**
+ * Maze2D (Table 4) is not in the authors' code: its only dataset, D4RL's noisy waypoint-controller data
+ * (quality `waypoint`), gets the paper's medium τ (0.7) and α = 1. A kit choice, not the authors'.
+ */
+const MAZE2D_COEFFICIENTS: Coefficients = { tau: 0.7, cqlAlpha: 1 };
 
 /** The authors' `env_config_map`: per env id, (omar_coe, cql_alpha) for each quality. */
 const OFFICIAL: Record<string, [number, number][]> = {
@@ -55,6 +64,7 @@ const ENV_ID: Record<string, string> = {
  * navigation's row, the task they derive from.
  */
 export function coefficients(task: string, quality: string, preset: Preset = "official"): Coefficients {
+  if (task.startsWith("maze2d_") && quality === "waypoint") return MAZE2D_COEFFICIENTS;
   const k = (Q as readonly string[]).indexOf(quality);
   if (k < 0) {
     throw new KitInputError(`unknown dataset quality "${quality}"; expected one of: ${Q.join(", ")}`);
@@ -70,4 +80,29 @@ export function coefficients(task: string, quality: string, preset: Preset = "of
 /** Discount factor: the code's 0.95 on MPE (it never passes `--gamma`), the paper's 0.99. */
 export function discount(preset: Preset = "official"): number {
   return preset === "paper" ? 0.99 : 0.95;
+}
+
+/**
+ * Settings the authors' code switches per task, beyond γ, τ and α: on HalfCheetah (`main.py`'s
+ * HalfCheetah branch) 256-unit layers, lr 3e-4 for actors and critics, soft update 0.005, OMAR's
+ * sampler is CEM with 2 iterations of 20 samples and 5 elites, and CQL's log-sum-exp also takes 10 noisy
+ * π(o) and 10 noisy π(o') actions, minus the Gaussian's density (the code subtracts the pdf where the
+ * paper's CQL subtracts the log-density: preset `official` keeps the pdf, `paper` the log-density). The
+ * batch size (256) is the experiment's. Maze2D, absent from the code, takes the same continuous-control
+ * settings. The particle tasks take the defaults.
+ */
+export function taskSettings(
+  task: string,
+  preset: Preset = "official",
+): ActorCriticOptions & CqlOptions & OmarOptions {
+  if (task !== "halfcheetah_2x3" && !task.startsWith("maze2d_")) return {};
+  return {
+    hidden: [256, 256],
+    actorLr: 3e-4,
+    criticLr: 3e-4,
+    softUpdateRate: 0.005,
+    sampler: { kind: "cem", iterations: 2, samples: 20, elites: 5 },
+    cqlActions: "uniform+policy",
+    cqlPolicyDensity: preset === "paper" ? "log" : "pdf",
+  };
 }

@@ -10,7 +10,7 @@ import { cql, type CqlOptions } from "./cql.ts";
 import { icq, type IcqOptions } from "./icq.ts";
 import { itd3 } from "./itd3.ts";
 import { omar, type OmarOptions } from "./omar.ts";
-import { coefficients, discount, type Preset } from "./presets.ts";
+import { coefficients, discount, type Preset, taskSettings } from "./presets.ts";
 import { td3bc, type Td3BcOptions } from "./td3_bc.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
@@ -34,7 +34,8 @@ export interface PresetContext {
 }
 
 /**
- * Builds algorithm `name`: the preset's γ, τ and α for `context`, overridden by anything in `options`.
+ * Builds algorithm `name`: the preset's γ, τ and α and the task's settings ({@link taskSettings}) for
+ * `context`, overridden by anything in `options`.
  */
 export function makeAlgorithm(
   name: string,
@@ -48,6 +49,7 @@ export function makeAlgorithm(
   const o: AlgorithmOptions = {
     gamma: discount(preset),
     ...(coef ? { tau: coef.tau, cqlAlpha: coef.cqlAlpha } : {}),
+    ...(context ? taskSettings(context.task, preset) : {}),
     ...rest,
   };
   switch (algo) {

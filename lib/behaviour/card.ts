@@ -7,7 +7,7 @@
 import { agentReward, episodeReturns, meanOverAgents } from "../data/dataset.ts";
 import { datasetDir, envIdForTask, readOmarDataset } from "../data/omar_layout.ts";
 import type { PreySource } from "../envs/prey.ts";
-import { makeTask } from "../envs/registry.ts";
+import { loadTask } from "../mujoco/tasks.ts";
 import { normalizedScore } from "../eval/references.ts";
 import { summarize } from "../eval/rollout.ts";
 import { exists } from "../util/fs.ts";
@@ -44,10 +44,16 @@ export async function datasetCard(
   task: string,
   options: { seed: number; samples: number; out: string; prey?: PreySource },
 ): Promise<CardRow[]> {
-  const t = makeTask(task);
-  const aggregate = t.scoreAggregation === "sum_agent0" ? agentReward(0) : meanOverAgents(t.learners);
+  const t = await loadTask(task);
+  // MuJoCo tasks score agent 0's (team) reward
+  const aggregate = "world" in t && t.scoreAggregation === "sum_mean_learners"
+    ? meanOverAgents(t.learners)
+    : agentReward(0);
   const rows: CardRow[] = [];
-  for (const quality of ["random", "medium-replay", "medium", "expert"]) {
+  const qualities = t.name.startsWith("maze2d_")
+    ? ["waypoint"]
+    : ["random", "medium-replay", "medium", "expert"];
+  for (const quality of qualities) {
     const dir = datasetDir(options.out, envIdForTask(t.name), quality, options.seed);
     if (!(await exists(dir))) {
       await generateDataset({

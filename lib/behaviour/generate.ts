@@ -9,7 +9,12 @@
  *   uniform actions for the warm-up, then each snapshot with noise for as many env steps as the run took
  *   between it and the next (rounded to whole episodes); its size is set by the run, not `samples`;
  * - `full-replay`: the same over the whole ladder; `fraction` keeps a seeded random p% of its episodes
- *   (the dataset-size ablation, App. C.3).
+ *   (the dataset-size ablation, App. C.3);
+ * - `waypoint` (Maze2D only): D4RL's noisy waypoint-controller data ({@link maze2dDataset}), normalised
+ *   with D4RL's references.
+ *
+ * The MuJoCo tasks work the same way (HalfCheetah's ladder; 100 environments side by side by default and
+ * 100 reference episodes, their episodes being 40 times longer).
  *
  * References recorded with the dataset: random = the kit's uniform-random score, expert = the final
  * snapshot's deterministic score over 1000 episodes. Files go to a temporary folder renamed into place at
@@ -23,8 +28,10 @@ import type { AgentData, DatasetMeta, MultiAgentDataset } from "../data/dataset.
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import { loadPrey, type PreySource } from "../envs/prey.ts";
 import { type JointPolicy, noisyPolicy, uniformRandomPolicy } from "../envs/policy.ts";
-import { makeTask } from "../envs/registry.ts";
-import type { ParticleTask } from "../envs/task.ts";
+import type { AnyTask } from "../envs/env_task.ts";
+import { loadTask, type MujocoTask } from "../mujoco/tasks.ts";
+import { maze2dDataset } from "../mujoco/maze2d_data.ts";
+import type { Maze2dEnv } from "../mujoco/maze2d.ts";
 import { referenceScores } from "../eval/references.ts";
 import { evaluate } from "../eval/rollout.ts";
 import { KitInputError } from "../util/errors.ts";
@@ -36,7 +43,7 @@ import { type Ladder, nearestSnapshot, snapshotJointPolicy } from "./ladder.ts";
 import { ladderPath, readLadder } from "./store.ts";
 
 /** Dataset qualities: the paper's four, plus the full replay of the dataset-size ablation. */
-export const QUALITIES = ["random", "medium-replay", "medium", "expert", "full-replay"] as const;
+export const QUALITIES = ["random", "medium-replay", "medium", "expert", "full-replay", "waypoint"] as const;
 
 /** A dataset quality. */
 export type Quality = typeof QUALITIES[number];
@@ -139,7 +146,7 @@ export function episodeSubset(ds: MultiAgentDataset, percent: number, rng: Rng):
 
 /** The datasets of one quality, built in memory (see the module doc for what each is). */
 export function buildDataset(
-  task: ParticleTask,
+  task: AnyTask,
   quality: Quality,
   options: {
     seed: number;
@@ -154,6 +161,22 @@ export function buildDataset(
   },
 ): MultiAgentDataset {
   const T = task.episodeLength;
+  if (quality === "waypoint") {
+    if (!task.name.startsWith("maze2d_")) {
+      throw new KitInputError(`quality "waypoint" is D4RL's Maze2D data; task ${task.name} has none`);
+    }
+    const env = (task as MujocoTask).makeEnv() as Maze2dEnv;
+    try {
+      const ds = maze2dDataset(env, {
+        samples: options.samples,
+        seed: options.seed,
+        onProgress: options.onProgress,
+      });
+      return { ...ds, meta: { ...ds.meta, kitVersion: options.meta.kitVersion } };
+    } finally {
+      env.dispose();
+    }
+  }
   const noise = (p: JointPolicy, stream: string) =>
     noisyPolicy(p, Rng.fromSeed(options.seed, stream), { sigma: BEHAVIOUR_NOISE });
   const collect = (
@@ -242,7 +265,8 @@ export function buildDataset(
 export async function generateDataset(
   options: GenerateOptions,
 ): Promise<{ dir: string; dataset: MultiAgentDataset }> {
-  const task = makeTask(options.task);
+  const task = await loadTask(options.task);
+  const mujoco = !("world" in task);
   if (!(QUALITIES as readonly string[]).includes(options.quality)) {
     throw new KitInputError(`unknown quality "${options.quality}"; expected one of: ${QUALITIES.join(", ")}`);
   }
@@ -254,11 +278,21 @@ export async function generateDataset(
   if (fraction < 100 && quality !== "full-replay") {
     throw new KitInputError("--fraction applies to full-replay only");
   }
+  if ((quality === "waypoint") !== task.name.startsWith("maze2d_")) {
+    throw new KitInputError(
+      `task ${task.name} has no ${quality} data; Maze2D has only "waypoint" (D4RL's), the others random, ` +
+        "medium-replay, medium, expert and full-replay",
+    );
+  }
   const preySource = task.prey === null ? null : options.prey ?? "original";
-  const ladder = quality === "random"
+  const numEnvs = options.numEnvs ?? (mujoco ? 100 : 1000);
+  const episodes = mujoco ? 100 : 1000;
+  const ladder = quality === "random" || quality === "waypoint"
     ? null
     : options.ladder ?? await readLadder(ladderPath(task.name, preySource, options.ladderDir));
-  const prey = preySource ? await loadPrey(task, { source: preySource, path: options.preyWeights }) : null;
+  const prey = preySource && "world" in task
+    ? await loadPrey(task, { source: preySource, path: options.preyWeights })
+    : null;
   const qualityDir = qualityName(quality, fraction);
   const dir = datasetDir(options.out, envIdForTask(task.name), qualityDir, options.seed);
   if (!options.force && await exists(dir)) {
@@ -268,27 +302,27 @@ export async function generateDataset(
   try {
     table = referenceScores(task.name, preySource);
   } catch {
-    table = null; // no measured references (1-D Spread)
+    table = null; // no measured references (1-D Spread, MuJoCo)
   }
-  const random = table?.random ??
+  const measured = () =>
     evaluate(task, uniformRandomPolicy(Rng.fromSeed(0, "random-reference")), {
-      episodes: 1000,
+      episodes,
       seed: 0,
       prey,
-    }).mean;
-  const expert = ladder
-    ? evaluate(task, snapshotJointPolicy(ladder.snapshots[ladder.snapshots.length - 1]), {
-      episodes: 1000,
-      seed: 0,
-      prey,
-    }).mean
-    : null;
-  const references = expert !== null
+      numEnvs,
+    })
+      .mean;
+  const references = ladder
     ? {
-      random,
-      expert,
+      random: table?.random ?? measured(),
+      expert: evaluate(task, snapshotJointPolicy(ladder.snapshots[ladder.snapshots.length - 1]), {
+        episodes,
+        seed: 0,
+        prey,
+        numEnvs,
+      }).mean,
       source:
-        "random: kit uniform-random score; expert: the ladder's final snapshot, 1000 deterministic episodes",
+        `random: kit uniform-random score; expert: the ladder's final snapshot, ${episodes} deterministic episodes`,
     }
     : table;
   const dataset = buildDataset(task, quality, {
@@ -296,16 +330,16 @@ export async function generateDataset(
     samples: options.samples ?? 1_000_000,
     ladder,
     prey,
-    randomReference: random,
+    randomReference: references?.random ?? 0, // used with a ladder only
     fraction,
-    numEnvs: options.numEnvs,
+    numEnvs,
     onProgress: options.onProgress,
     meta: {
       seed: options.seed,
       preySource,
       referenceScores: references,
       kitVersion: KIT_VERSION,
-      extra: { numEnvs: options.numEnvs ?? 1000, ...(fraction < 100 ? { fraction } : {}) },
+      extra: { numEnvs, ...(fraction < 100 ? { fraction } : {}) },
     },
   });
   await Deno.mkdir(dirname(dir), { recursive: true });

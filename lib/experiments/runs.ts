@@ -13,7 +13,7 @@ import { type CurvePoint, trainOffline } from "../algos/train.ts";
 import { generateDataset, qualityName } from "../behaviour/generate.ts";
 import { datasetDir, envIdForTask, readOmarDataset } from "../data/omar_layout.ts";
 import { loadPrey, type PreySource } from "../envs/prey.ts";
-import { makeTask } from "../envs/registry.ts";
+import { loadTask } from "../mujoco/tasks.ts";
 import type { Preset } from "../algos/presets.ts";
 import { KitInputError } from "../util/errors.ts";
 import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
@@ -110,8 +110,8 @@ export async function readResult(dir: string): Promise<RunResult | null> {
 export const MODEL_FILE = "model.json";
 
 /** The untrained algorithm of a run, as its spec makes it. */
-export function makeRunAlgorithm(spec: RunSpec): OfflineAlgorithm {
-  const task = makeTask(spec.dataset.task);
+export async function makeRunAlgorithm(spec: RunSpec): Promise<OfflineAlgorithm> {
+  const task = await loadTask(spec.dataset.task);
   return makeAlgorithm(spec.algo, {
     obsDims: task.learners.map((i) => task.obsDims[i]),
     actDim: task.actDim,
@@ -131,7 +131,7 @@ export async function loadRunModel(result: RunResult, roots: readonly string[]):
   for (const root of roots) {
     const file = join(root, "runs", result.id, MODEL_FILE);
     if (!(await exists(file))) continue;
-    const algo = makeRunAlgorithm(result.spec);
+    const algo = await makeRunAlgorithm(result.spec);
     try {
       algo.load(decodeState(JSON.parse(await Deno.readTextFile(file)) as EncodedState));
     } catch (err) {
@@ -176,11 +176,13 @@ export async function executeRun(spec: RunSpec, root: string): Promise<RunResult
   if (done) return done;
   await Deno.mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, "spec.json"), JSON.stringify(spec, null, 2) + "\n");
-  const task = makeTask(spec.dataset.task);
+  const task = await loadTask(spec.dataset.task);
   const dataDir = await ensureDataset(root, spec.dataset);
   const dataset = await readOmarDataset(dataDir);
-  const prey = task.prey === null ? null : await loadPrey(task, { source: spec.dataset.prey ?? "original" });
-  const algo = makeRunAlgorithm(spec);
+  const prey = "world" in task && task.prey !== null
+    ? await loadPrey(task, { source: spec.dataset.prey ?? "original" })
+    : null;
+  const algo = await makeRunAlgorithm(spec);
   const t0 = performance.now();
   const elapsedFile = join(dir, "elapsed.json");
   const before = (await exists(elapsedFile))

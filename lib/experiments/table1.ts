@@ -14,6 +14,7 @@ import { writeFigure } from "../plots/render.ts";
 import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
 import { makeTask } from "../envs/registry.ts";
+import { isMujocoTask } from "../mujoco/tasks.ts";
 import { qualityName } from "../behaviour/generate.ts";
 import { defaultPreySource, type PreySource } from "../envs/prey.ts";
 
@@ -108,6 +109,7 @@ export function gridDefaults(profile: Profile): GridConfig {
 
 /** The authors' update rounds (`num_steps / steps_per_update`, official-code.md §4). */
 export function officialRounds(task: string, quality: string): number {
+  if (isMujocoTask(task)) return 100_000; // HalfCheetah: 1e6 steps, an update every 10; Maze2D likewise (kit)
   if (task === "cooperative_navigation") return quality === "random" ? 6000 : 2000;
   if (task === "predator_prey") return quality === "medium-replay" ? 1000 : 2000;
   return 1000;
@@ -123,7 +125,7 @@ export async function datasetSources(
   prey: PreySource | undefined,
 ): Promise<string | undefined> {
   const files = [
-    ...(quality === "random" ? [] : [ladderPath(task, prey ?? null)]),
+    ...(quality === "random" || quality === "waypoint" ? [] : [ladderPath(task, prey ?? null)]),
     ...(prey === "kit" ? [join(REPO_ROOT, "fixtures", "prey", `${task}.json`)] : []),
   ];
   if (files.length === 0) return undefined;
@@ -139,16 +141,17 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
   const runs: RunSpec[] = [];
   const missing: string[] = [];
   for (const task of c.tasks) {
-    const t = makeTask(task);
-    const prey = t.prey === null ? undefined : c.prey ?? defaultPreySource(t);
+    const t = isMujocoTask(task) ? null : makeTask(task);
+    const prey = t === null || t.prey === null ? undefined : c.prey ?? defaultPreySource(t);
     const hasLadder = await exists(ladderPath(task, prey ?? null));
     // hashed once per task: the random data's sources and the ladder's
     const randomSources = await datasetSources(task, "random", prey);
     const ladderSources = hasLadder ? await datasetSources(task, "expert", prey) : undefined;
     for (const q of c.qualities) {
       const { quality, fraction } = parseQuality(q);
-      const sources = quality === "random" ? randomSources : ladderSources;
-      if (quality !== "random" && !hasLadder) {
+      const ladderFree = quality === "random" || quality === "waypoint";
+      const sources = ladderFree ? randomSources : ladderSources;
+      if (!ladderFree && !hasLadder) {
         missing.push(`${task}/${q}${prey ? ` (${prey} prey)` : ""}`);
         continue;
       }

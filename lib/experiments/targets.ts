@@ -10,6 +10,7 @@ import { ALGORITHMS } from "../algos/registry.ts";
 import { PRESETS } from "../algos/presets.ts";
 import { QUALITIES } from "../behaviour/generate.ts";
 import { makeTask } from "../envs/registry.ts";
+import { isMujocoTask } from "../mujoco/tasks.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import { gemmBackend } from "../nn/native.ts";
 import { Progress } from "../util/progress.ts";
@@ -83,7 +84,7 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
   };
   const list = (k: string) => o[k].split(",").map((s) => s.trim()).filter(Boolean);
   if (o.algos) list("algos").forEach((a) => checkName("algorithm", a, ALGORITHMS));
-  if (o.tasks) list("tasks").forEach((t) => makeTask(t));
+  if (o.tasks) list("tasks").forEach((t) => isMujocoTask(t) || makeTask(t));
   if (o.qualities) list("qualities").forEach((q) => checkName("quality", q, QUALITIES));
   if (o.preset) checkName("preset", o.preset, PRESETS);
   return {
@@ -113,26 +114,44 @@ const SECONDS_PER_ROUND: Record<string, number> = {
   omar: 0.175,
 };
 
+/**
+ * Seconds per update round on HalfCheetah at B = 256 with the OpenBLAS path (256-unit networks; CQL and
+ * OMAR evaluate 30 and 2 × 20 candidate actions); Maze2D (one agent) takes about half.
+ */
+const MUJOCO_SECONDS_PER_ROUND: Record<string, number> = {
+  itd3: 0.012,
+  td3bc: 0.013,
+  icq: 0.011,
+  cql: 0.128,
+  omar: 0.16,
+};
+
 /** A rough wall-time estimate of a grid on `jobs` cores. */
 export function estimateGridSeconds(
   c: GridConfig,
-  runs: { algo: string; rounds: number }[],
+  runs: { algo: string; rounds: number; task?: string }[],
   jobs: number,
 ): number {
-  const s = runs.reduce(
-    (a, r) => a + r.rounds * (SECONDS_PER_ROUND[r.algo] ?? 0.1) * (c.batchSize / 1024),
-    0,
-  );
-  return (s * (gemmBackend() === "openblas" ? 0.5 : 1)) / Math.max(1, jobs);
+  const blas = gemmBackend() === "openblas";
+  const s = runs.reduce((a, r) => {
+    if (r.task && isMujocoTask(r.task)) {
+      const perRound = (MUJOCO_SECONDS_PER_ROUND[r.algo] ?? 0.1) * (c.batchSize / 256) *
+        (r.task.startsWith("maze2d_") ? 0.5 : 1);
+      return a + r.rounds * perRound * (blas ? 1 : 2);
+    }
+    return a + r.rounds * (SECONDS_PER_ROUND[r.algo] ?? 0.1) * (c.batchSize / 1024) * (blas ? 0.5 : 1);
+  }, 0);
+  return s / Math.max(1, jobs);
 }
 
 function gridTarget(x: GridExperiment): Target {
   return {
     name: x.name,
     description: x.description,
-    cost: x.name === "table1" || x.name === "fig9" || x.name === "fig4"
-      ? { smoke: "~1-2 min", quick: "~5-10 min (2 cores)", paper: "~8 h (1 core; ~15 h without OpenBLAS)" }
-      : { smoke: "~1 min", quick: "~3-5 min (2 cores)", paper: "~2 h (1 core; ~4 h without OpenBLAS)" },
+    cost: x.cost ??
+      (x.name === "table1" || x.name === "fig9" || x.name === "fig4"
+        ? { smoke: "~1-2 min", quick: "~5-10 min (2 cores)", paper: "~8 h (1 core; ~15 h without OpenBLAS)" }
+        : { smoke: "~1 min", quick: "~3-5 min (2 cores)", paper: "~2 h (1 core; ~4 h without OpenBLAS)" }),
     async run(ctx) {
       const c = applyGridOverrides(x.config(ctx.profile), ctx.overrides);
       const { runs, missing } = await gridRuns(c);
@@ -143,7 +162,7 @@ function gridTarget(x: GridExperiment): Target {
       );
       const est = estimateGridSeconds(
         c,
-        runs.map((r) => ({ algo: r.algo, rounds: r.budget.rounds })),
+        runs.map((r) => ({ algo: r.algo, rounds: r.budget.rounds, task: r.dataset.task })),
         ctx.jobs,
       );
       console.log(

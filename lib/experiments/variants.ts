@@ -35,6 +35,8 @@ export interface GridExperiment {
   curves?: boolean;
   /** Report the improvement over the behaviour policy (%) instead of the score (Figs. 2b, 3, 7). */
   improvement?: "behaviour" | { over: string };
+  /** Rough cost per profile when it differs from the MPE grids'. */
+  cost?: Record<Profile, string>;
   /** Also run the Q-landscape study (Fig. 2c) on the trained model of this run of the grid. */
   landscape?: { task: string; algo: string; seed: number };
 }
@@ -52,6 +54,41 @@ const spreadBase = (profile: Profile, tasks: string[]): GridConfig => ({
   samples: profile === "smoke" ? 2_000 : profile === "quick" ? 50_000 : 1_000_000,
 });
 const SPREAD_N = [1, 2, 3, 4, 5];
+
+/**
+ * The MuJoCo grids (Tables 3 and 4): the authors' HalfCheetah batch (256) and evaluation every 500
+ * updates (5000 loop steps) at the paper profile; a CQL or OMAR round costs ~10x an MPE one here (256-unit
+ * networks, 30 CQL candidates, CEM), so the quick profile trains 1000–2000 rounds on 2 seeds.
+ */
+const mujocoBase = (
+  profile: Profile,
+  tasks: string[],
+  qualities: string[],
+  quickRounds: number,
+): GridConfig => {
+  const base = { ...gridDefaults(profile), tasks, qualities, batchSize: 256 };
+  if (profile === "smoke") {
+    return { ...base, seeds: 1, samples: 2_000, rounds: 10, batchSize: 64, evalEvery: 5, evalEpisodes: 1 };
+  }
+  if (profile === "quick") {
+    return {
+      ...base,
+      seeds: 2,
+      samples: 100_000,
+      rounds: quickRounds,
+      evalEvery: quickRounds / 4,
+      evalEpisodes: 5,
+    };
+  }
+  return { ...base, evalEvery: 500 };
+};
+const MAZES = ["maze2d_umaze_dense", "maze2d_medium_dense", "maze2d_large_dense"];
+const mazeRow = (td3bc: Cell, icq: Cell, cql: Cell, omar: Cell) => ({
+  "TD3+BC": td3bc,
+  ICQ: icq,
+  CQL: cql,
+  OMAR: omar,
+});
 
 /** Every grid target besides Table 1. */
 export const GRID_EXPERIMENTS: GridExperiment[] = [
@@ -234,6 +271,52 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     curves: true,
     improvement: "behaviour",
     landscape: { task: "spread_1d_n2", algo: "cql", seed: 0 },
+  },
+  {
+    name: "table3",
+    description: "4 algorithms × 4 dataset qualities on multi-agent HalfCheetah 2x3 (MuJoCo)",
+    title: "Table 3 (multi-agent HalfCheetah)",
+    cost: { smoke: "~1 min", quick: "~25 min (2 cores)", paper: "~170 h (1 core)" },
+    config: (p) => mujocoBase(p, ["halfcheetah_2x3"], ["random", "medium-replay", "medium", "expert"], 1000),
+    paper: perQuality({
+      random: { "MA-ICQ": [7.4, 0.0], "MA-TD3+BC": [7.4, 0.0], "MA-CQL": [7.4, 0.0], OMAR: [13.5, 7.0] },
+      "medium-replay": {
+        "MA-ICQ": [35.6, 2.7],
+        "MA-TD3+BC": [27.1, 5.5],
+        "MA-CQL": [41.2, 10.1],
+        OMAR: [57.7, 5.1],
+      },
+      medium: { "MA-ICQ": [73.6, 5.0], "MA-TD3+BC": [75.5, 3.7], "MA-CQL": [50.4, 10.8], OMAR: [80.4, 10.2] },
+      expert: {
+        "MA-ICQ": [110.6, 3.3],
+        "MA-TD3+BC": [114.4, 3.8],
+        "MA-CQL": [64.2, 24.9],
+        OMAR: [113.5, 4.3],
+      },
+    }, "halfcheetah_2x3"),
+  },
+  {
+    name: "table4",
+    description: "TD3+BC, ICQ, CQL, OMAR on D4RL's dense Maze2D umaze / medium / large (single agent)",
+    title: "Table 4 (Maze2D, single agent; D4RL normalisation)",
+    cost: { smoke: "~1 min", quick: "~15 min (2 cores)", paper: "~60 h (1 core)" },
+    config: (p) => ({
+      ...mujocoBase(p, MAZES, ["waypoint"], 2000),
+      algos: ["td3bc", "icq", "cql", "omar"],
+      columns: [
+        { label: "TD3+BC", algo: "td3bc" },
+        { label: "ICQ", algo: "icq" },
+        { label: "CQL", algo: "cql" },
+        { label: "OMAR", algo: "omar" },
+      ],
+    }),
+    paper: {
+      waypoint: {
+        maze2d_umaze_dense: mazeRow([41.1, 4.9], [4.8, 3.8], [109.8, 23.9], [124.7, 7.6]),
+        maze2d_medium_dense: mazeRow([75.5, 27.1], [13.0, 7.9], [106.4, 11.0], [125.7, 12.3]),
+        maze2d_large_dense: mazeRow([103.9, 31.4], [9.2, 20.0], [94.6, 44.6], [157.7, 12.3]),
+      },
+    },
   },
   {
     name: "fig3",

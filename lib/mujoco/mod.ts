@@ -33,6 +33,16 @@ export {
   type SimState,
 } from "./mujoco.ts";
 export {
+  D4RL_SOLVE_THRESHOLD,
+  D4RL_VELOCITY_THRESHOLD,
+  d4rlRoute,
+  type D4rlWaypointController,
+  d4rlWaypointController,
+  MAZE2D_REWARD_LABELS,
+  maze2dDataset,
+  type Maze2dDatasetOptions,
+} from "./maze2d_data.ts";
+export {
   ALL_TASK_ID_HELP,
   isMujocoTask,
   loadTask,
@@ -90,6 +100,8 @@ export {
 export type { JointPolicy } from "../envs/policy.ts";
 export type { AnyTask, EnvTask, VecEnv } from "../envs/env_task.ts";
 export type { Float64Policy } from "../envs/frozen_policy.ts";
-export type { ParticleTask } from "../envs/task.ts";
+export type { ParticleTask, ScoreAggregation } from "../envs/task.ts";
+export type { EntityKind, EntitySpec, WorldSpec } from "../envs/mpe/physics.ts";
+export type { AgentData, DatasetMeta, MultiAgentDataset } from "../data/dataset.ts";
 export type { EvaluationResult } from "../eval/rollout.ts";
 export type { AleaState, Rng, RngState, UniformSource } from "../util/rng.ts";

@@ -1,0 +1,202 @@
+// The MuJoCo tasks inside the kit's machinery (lib/mujoco/tasks.ts): the vectorized env against single
+// envs stepped alone, the generic evaluation against evaluateMujoco, exact save/restore, data collection
+// and offline training on HalfCheetah, and bad input.
+import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import {
+  evaluateMujoco,
+  type HalfCheetahEnv,
+  loadTask,
+  makeMujocoTask,
+  type MujocoTask,
+} from "../lib/mujoco/mod.ts";
+import { evaluate } from "../lib/eval/rollout.ts";
+import type { JointPolicy } from "../lib/envs/policy.ts";
+import { collectDataset } from "../lib/behaviour/collect.ts";
+import { validateDataset } from "../lib/data/dataset.ts";
+import { initBackend } from "../lib/nn/backend.ts";
+import { makeAlgorithm } from "../lib/algos/registry.ts";
+import { trainOffline } from "../lib/algos/train.ts";
+import { KIT_VERSION } from "../lib/util/version.ts";
+import { KitInputError } from "../lib/util/errors.ts";
+import { Rng } from "../lib/util/rng.ts";
+
+/** A deterministic policy that uses its observations: a = tanh(W·o) with a fixed W per agent. */
+function linearPolicy(task: MujocoTask): JointPolicy {
+  const W = task.learners.map((i) =>
+    Float32Array.from({ length: task.obsDims[i] * task.actDim }, (_, k) => Math.sin(1 + 7 * k + i))
+  );
+  return {
+    act(obs, out) {
+      obs.forEach((o, k) => {
+        const od = task.obsDims[task.learners[k]], d = task.actDim, B = o.length / od;
+        for (let b = 0; b < B; b++) {
+          for (let c = 0; c < d; c++) {
+            let s = 0;
+            for (let j = 0; j < od; j++) s += W[k][c * od + j] * o[b * od + j];
+            out[k][b * d + c] = 1.5 * Math.tanh(s); // beyond 1 at times: the envs must clip
+          }
+        }
+      });
+    },
+  };
+}
+
+Deno.test("MuJoCo tasks: shapes, and loadTask resolves particle and MuJoCo ids with one error listing both", async () => {
+  const cheetah = await makeMujocoTask("halfcheetah_2x3");
+  assertEquals(
+    [cheetah.numAgents, cheetah.obsDims, cheetah.actDim, cheetah.episodeLength, cheetah.prey],
+    [2, [6, 6], 3, 1000, null],
+  );
+  const maze = await loadTask("maze2d_large_dense") as MujocoTask;
+  assertEquals([maze.numAgents, maze.obsDims, maze.actDim, maze.episodeLength], [1, [4], 2, 800]);
+  assertEquals(maze.publishedReferences.expert, 303.4857382709002);
+  assertEquals((await loadTask("world")).name, "world");
+  await assertRejects(
+    () => loadTask("hopper"),
+    (e: Error) => e instanceof KitInputError && /cooperative_navigation.*maze2d_large_dense/.test(e.message),
+  );
+  assertThrows(() => cheetah.makeVecEnv(0), RangeError);
+});
+
+Deno.test("MujocoVecEnv: three envs in lockstep equal three envs stepped alone (obs, rewards, clipped actions, scores)", async () => {
+  const task = await makeMujocoTask("halfcheetah_2x3");
+  const policy = linearPolicy(task), E = 3, d = task.actDim;
+  const vec = task.makeVecEnv(E);
+  const alone = Array.from({ length: E }, () => task.makeEnv());
+  try {
+    vec.reset(Array.from({ length: E }, (_, e) => Rng.fromSeed(5, `ep-${e}`)));
+    alone.forEach((env, e) => env.reset(Rng.fromSeed(5, `ep-${e}`)));
+    const obs = task.learners.map((i) => new Float32Array(E * task.obsDims[i]));
+    const act = task.learners.map(() => new Float32Array(E * d));
+    const scores = new Float64Array(E);
+    let clipped = 0;
+    for (let t = 0; t < 60; t++) {
+      task.learners.forEach((i, k) => obs[k].set(vec.obs[i]));
+      policy.act(obs, act);
+      vec.step(act);
+      alone.forEach((env, e) => {
+        const r = env.step(act.map((a) => a.subarray(e * d, (e + 1) * d)));
+        scores[e] += r.rewards[0];
+        for (let i = 0; i < 2; i++) {
+          assertEquals(Array.from(vec.obs[i].subarray(e * 6, (e + 1) * 6)), Array.from(r.obs[i]));
+          assertEquals(vec.rewards[e * 2 + i], r.rewards[i]);
+          for (let c = 0; c < d; c++) {
+            const a = vec.actions[(e * 2 + i) * d + c];
+            assertEquals(a, Math.max(-1, Math.min(1, act[i][e * d + c])));
+            if (Math.abs(act[i][e * d + c]) > 1) clipped++;
+          }
+        }
+      });
+    }
+    assertEquals(Array.from(vec.scores), Array.from(scores));
+    assertEquals(vec.t, 60);
+    assert(clipped > 0, "the policy went past the bounds somewhere, so clipping was exercised");
+  } finally {
+    vec.dispose();
+    alone.forEach((env) => env.dispose());
+  }
+});
+
+Deno.test("evaluate() on a MuJoCo task equals evaluateMujoco on one env, episode by episode", async () => {
+  const task = await makeMujocoTask("maze2d_umaze_dense");
+  const policy = linearPolicy(task);
+  const batched = evaluate(task, policy, { episodes: 4, seed: 3 });
+  const env = task.makeEnv();
+  try {
+    const single = evaluateMujoco(env, policy, { episodes: 4, seed: 3 });
+    assertEquals(Array.from(batched.scores), Array.from(single.scores));
+  } finally {
+    env.dispose();
+  }
+  const cheetah = await makeMujocoTask("halfcheetah_2x3");
+  const one = cheetah.makeEnv() as HalfCheetahEnv;
+  try {
+    const a = evaluate(cheetah, linearPolicy(cheetah), { episodes: 2, seed: 1 });
+    const b = evaluateMujoco(one, linearPolicy(cheetah), { episodes: 2, seed: 1 });
+    assertEquals(Array.from(a.scores), Array.from(b.scores));
+  } finally {
+    one.dispose();
+  }
+});
+
+Deno.test("MujocoVecEnv.saveState/loadState: a restored batch continues bit for bit (warm start included)", async () => {
+  for (const name of ["halfcheetah_2x3", "maze2d_medium_dense"]) {
+    const task = await makeMujocoTask(name);
+    const policy = linearPolicy(task), E = 2;
+    const a = task.makeVecEnv(E), b = task.makeVecEnv(E);
+    try {
+      const obs = task.learners.map((i) => new Float32Array(E * task.obsDims[i]));
+      const act = task.learners.map(() => new Float32Array(E * task.actDim));
+      const run = (env: typeof a, steps: number) => {
+        const trace: number[] = [];
+        for (let t = 0; t < steps; t++) {
+          task.learners.forEach((i, k) => obs[k].set(env.obs[i]));
+          policy.act(obs, act);
+          env.step(act);
+          trace.push(...env.obs.flatMap((o) => Array.from(o)), ...env.rewards);
+        }
+        return trace;
+      };
+      a.reset(Rng.fromSeed(0, "x"));
+      run(a, 37);
+      const saved = JSON.parse(JSON.stringify(a.saveState()));
+      const after = run(a, 25);
+      b.reset(Rng.fromSeed(9, "other"));
+      b.loadState(saved);
+      assertEquals(b.t, 37);
+      assertEquals(run(b, 25), after, name);
+      assertEquals(Array.from(b.scores), Array.from(a.scores));
+      assertThrows(() => b.loadState({ envs: [], t: 0, scores: [] }), KitInputError);
+    } finally {
+      a.dispose(), b.dispose();
+    }
+  }
+});
+
+Deno.test("collectDataset and trainOffline run on HalfCheetah: episode layout, team rewards, a finite learning curve", async () => {
+  await initBackend();
+  const task = await makeMujocoTask("halfcheetah_2x3");
+  const ds = collectDataset(task, linearPolicy(task), {
+    samples: 2_500,
+    seed: 0,
+    numEnvs: 2,
+    meta: {
+      seed: 0,
+      quality: "test",
+      preySource: null,
+      behaviourPolicy: "linear",
+      referenceScores: null,
+      kitVersion: KIT_VERSION,
+    },
+  });
+  validateDataset(ds, "halfcheetah");
+  assertEquals([ds.size, ds.agents.length, ds.meta.episodeLength], [2_500, 2, 1000]);
+  const [a0, a1] = ds.agents;
+  assertEquals([a0.timeouts[999], a0.timeouts[1999], a0.timeouts[998], a0.timeouts[2499]], [1, 1, 0, 0]);
+  for (let k = 0; k < ds.size; k++) assertEquals(a0.rewards[k], a1.rewards[k], "a team reward");
+  for (let k = 0; k + 1 < ds.size; k++) {
+    if (a0.timeouts[k]) continue;
+    assertEquals(
+      Array.from(a1.nextObs.subarray(k * 6, k * 6 + 6)),
+      Array.from(a1.obs.subarray(k * 6 + 6, k * 6 + 12)),
+    );
+  }
+  assert(a0.actions.every((x) => x >= -1 && x <= 1));
+  const algo = makeAlgorithm("td3bc", { obsDims: [6, 6], actDim: 3 }, {
+    context: { task: task.name, quality: "medium" },
+    hidden: [32, 32],
+  });
+  try {
+    const r = await trainOffline(algo, { dataset: ds, task }, {
+      rounds: 4,
+      batchSize: 32,
+      evalEvery: 2,
+      evalEpisodes: 1,
+      references: { random: -284, expert: 3568.8, source: "paper" },
+    });
+    assertEquals(r.curve.map((p) => p.round), [0, 2, 4]);
+    assert(r.curve.every((p) => Number.isFinite(p.score) && Number.isFinite(p.normalized!)));
+  } finally {
+    algo.dispose();
+  }
+});
