@@ -10,8 +10,9 @@
  *   between it and the next (rounded to whole episodes); its size is set by the run, not `samples`;
  * - `full-replay`: the same over the whole ladder; `fraction` keeps a seeded random p% of its episodes
  *   (the dataset-size ablation, App. C.3);
- * - `waypoint` (Maze2D only): D4RL's noisy waypoint-controller data ({@link maze2dDataset}), normalised
- *   with D4RL's references.
+ * - `waypoint` (Maze2D only): D4RL's noisy waypoint-controller data ({@link maze2dDataset}), rewards
+ *   relabelled to the fixed goal as D4RL released them, normalised with D4RL's references; stored as one
+ *   run cut every horizon (OMAR's layout derives timeouts from the episode length).
  *
  * The MuJoCo tasks work the same way (HalfCheetah's ladder; 100 environments side by side by default and
  * 100 reference episodes, their episodes being 40 times longer).
@@ -172,6 +173,11 @@ export function buildDataset(
         seed: options.seed,
         onProgress: options.onProgress,
       });
+      // OMAR's layout stores no timeouts: they follow from the episode length. D4RL's "episodes" (a target
+      // reached) are no boundary for learning here: the ball runs on and rewards are relabelled to the
+      // fixed goal, so the file keeps one long run cut every horizon (counts of D4RL's done rows in extra).
+      const H = ds.meta.episodeLength;
+      for (const a of ds.agents) a.timeouts.forEach((_, k) => a.timeouts[k] = (k + 1) % H === 0 ? 1 : 0);
       return { ...ds, meta: { ...ds.meta, kitVersion: options.meta.kitVersion } };
     } finally {
       env.dispose();
