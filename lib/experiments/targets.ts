@@ -173,7 +173,7 @@ function gridTarget(x: GridExperiment): Target {
             (est / 60).toFixed(1)
           } min on ${ctx.jobs} core(s)` +
           (ctx.profile === "quick"
-            ? "\nthis is the QUICK profile: smaller datasets and batch, 3 seeds — not the paper's protocol"
+            ? `\nthis is the QUICK profile: smaller datasets and batch, ${c.seeds} seeds, fewer updates — not the paper's protocol`
             : ""),
       );
       let results: RunResult[];
