@@ -6,7 +6,7 @@
  * @module
  */
 import type { Float64Policy } from "./frozen_policy.ts";
-import type { ParticleTask } from "./task.ts";
+import type { ParticleTask, TaskShape } from "./task.ts";
 import type { Rng } from "../util/rng.ts";
 import { ParticleVecEnv } from "./vec_env.ts";
 
@@ -37,21 +37,9 @@ export interface VecEnv {
 }
 
 /** A task as the training and data code sees it. */
-export interface EnvTask {
-  /** Task id, e.g. `cooperative_navigation` or `halfcheetah_2x3`. */
-  readonly name: string;
+export interface EnvTask extends TaskShape {
   /** Number of agents, prey included. */
   readonly numAgents: number;
-  /** Agents trained by the algorithms (env order). */
-  readonly learners: readonly number[];
-  /** The frozen, pre-trained agent, or `null` when every agent learns. */
-  readonly prey: number | null;
-  /** Observation size of every agent (env order, prey included). */
-  readonly obsDims: readonly number[];
-  /** Action size of every agent. */
-  readonly actDim: number;
-  /** Steps per episode; nothing terminates earlier. */
-  readonly episodeLength: number;
   /** A batch of `numEnvs` environments (call a reset before stepping; `dispose()` at the end). */
   makeVecEnv(numEnvs: number, options?: { prey?: Float64Policy | null }): VecEnv;
 }

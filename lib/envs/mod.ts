@@ -13,6 +13,7 @@
  * @module
  */
 export * from "./task.ts";
+export * from "./env_task.ts";
 export * from "./registry.ts";
 export * from "./vec_env.ts";
 export * from "./prey.ts";

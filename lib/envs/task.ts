@@ -15,22 +15,26 @@ export type ScoreAggregation =
   /** `Σ_t r_0(t)`: predator 0's team reward (predator-prey, world). */
   | "sum_agent0";
 
-/** A particle task: layout, reset distribution, observations, rewards and score. */
-export interface ParticleTask {
-  /** Task id, e.g. `cooperative_navigation` or `spread_1d_n2`. */
+/** What every task shows the training and data code, particle or MuJoCo: the agents' shapes. */
+export interface TaskShape {
+  /** Task id, e.g. `cooperative_navigation`, `spread_1d_n2` or `halfcheetah_2x3`. */
   readonly name: string;
-  /** Entities and dimension. */
-  readonly world: WorldSpec;
   /** Agents trained by the algorithms (env order). */
   readonly learners: readonly number[];
   /** The frozen, pre-trained agent (the prey), or `null` when every agent learns. */
   readonly prey: number | null;
   /** Observation size of every agent (env order, prey included). */
   readonly obsDims: readonly number[];
-  /** Action size (= `world.dimP`). */
+  /** Action size of every agent (particle tasks: `world.dimP`). */
   readonly actDim: number;
   /** Steps per episode; nothing terminates earlier. */
   readonly episodeLength: number;
+}
+
+/** A particle task: layout, reset distribution, observations, rewards and score. */
+export interface ParticleTask extends TaskShape {
+  /** Entities and dimension. */
+  readonly world: WorldSpec;
   /** How {@link ParticleTask.scoreIncrement} aggregates. */
   readonly scoreAggregation: ScoreAggregation;
   /** Writes a fresh initial position for every entity of one world, drawing in the original's order. */

@@ -100,7 +100,7 @@ export {
 export type { JointPolicy } from "../envs/policy.ts";
 export type { AnyTask, EnvTask, VecEnv } from "../envs/env_task.ts";
 export type { Float64Policy } from "../envs/frozen_policy.ts";
-export type { ParticleTask, ScoreAggregation } from "../envs/task.ts";
+export type { ParticleTask, ScoreAggregation, TaskShape } from "../envs/task.ts";
 export type { EntityKind, EntitySpec, WorldSpec } from "../envs/mpe/physics.ts";
 export type { AgentData, DatasetMeta, MultiAgentDataset } from "../data/dataset.ts";
 export type { EvaluationResult } from "../eval/rollout.ts";
