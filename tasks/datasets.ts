@@ -24,7 +24,7 @@ import { histogram } from "../lib/plots/specs.ts";
 import { writeFigure } from "../lib/plots/render.ts";
 
 const USAGE = `usage:
-  deno task datasets generate --task T --quality random|medium-replay|medium|expert|full-replay --seed S
+  deno task datasets generate --task T --quality random|medium-replay|medium|expert|full-replay|waypoint --seed S
                               [--samples 1000000] [--fraction 100] [--prey original|kit] [--prey-weights PATH]
                               [--out datasets] [--force]
   deno task datasets validate DIR

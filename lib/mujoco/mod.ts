@@ -6,8 +6,8 @@
  *
  * @example
  * ```ts
- * import { evaluateMujoco, makeHalfCheetah, makeMaze2d, waypointPolicy } from "@omar-kit/omar/mujoco";
- * import { Rng, uniformRandomPolicy } from "@omar-kit/omar";
+ * import { evaluateMujoco, loadTask, makeHalfCheetah, makeMaze2d, waypointPolicy } from "@omar-kit/omar/mujoco";
+ * import { evaluate, Rng, uniformRandomPolicy } from "@omar-kit/omar";
  *
  * const cheetah = await makeHalfCheetah();
  * const obs = cheetah.reset(0); // [6-D back leg, 6-D front leg]
@@ -19,6 +19,10 @@
  * const expert = evaluateMujoco(maze, waypointPolicy("umaze"), { episodes: 5 });
  * console.log(obs, rewards, done, random.mean, expert.mean, maze.references);
  * maze.dispose();
+ *
+ * // the same tasks inside the kit's machinery: batched evaluation, datasets, training
+ * const task = await loadTask("halfcheetah_2x3");
+ * console.log(evaluate(task, uniformRandomPolicy(Rng.fromSeed(1)), { episodes: 4 }).mean);
  * ```
  *
  * @module
