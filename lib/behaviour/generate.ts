@@ -18,8 +18,8 @@
  * 100 reference episodes, their episodes being 40 times longer).
  *
  * References recorded with the dataset: random = the kit's uniform-random score, expert = the final
- * snapshot's deterministic score over 1000 episodes (100 on MuJoCo). Files go to a temporary folder renamed into place at
- * the end, so an interrupted run leaves nothing that looks complete.
+ * snapshot's deterministic score over 1000 episodes (100 on MuJoCo). Files go to a temporary folder
+ * renamed into place at the end, so an interrupted run leaves nothing that looks complete.
  *
  * @module
  */
