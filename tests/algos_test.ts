@@ -207,6 +207,48 @@ Deno.test("MA-CQL: the regulariser over 10 uniform actions with the log-density 
   close(metrics.criticLoss, critic / 2, "critic loss");
 });
 
+Deno.test("MA-CQL, HalfCheetah branch: 10 uniform + 10 noisy π(o) + 10 noisy π(o') actions, log-density or the code's pdf", () => {
+  const round = tinyRound(5);
+  const K = 10, sig = 0.2;
+  const terms: Record<string, number> = {};
+  for (const density of ["log", "pdf"] as const) {
+    const { s0, metrics } = runOnce("cql", {
+      cqlAlpha: 1,
+      cqlActions: "uniform+policy",
+      cqlPolicyDensity: density,
+    }, round);
+    const draws = Rng.fromSeed(0, "algorithm");
+    let cqlSum = 0;
+    round.batches.forEach((b, k) => {
+      const nets = agentNets(s0, k), obs = rowsOf(b.obs, OBS);
+      const [q1, q2] = criticFwd(nets.critic, obs, rowsOf(b.actions, ACT));
+      const uni = new Float32Array(K * B * ACT);
+      draws.fillUniform(uni, -1, 1);
+      const cand: number[][] = rowsOf(uni, ACT), sub: number[] = Array(K * B).fill(Math.log(0.5 ** ACT));
+      for (const o of [obs, rowsOf(b.nextObs, OBS)]) {
+        const pi = actorFwd(nets.actor, o); // train-mode BatchNorm over the B rows
+        for (let r = 0; r < K * B; r++) {
+          let logp = 0;
+          cand.push(pi[r % B].map((m) => {
+            const e = Math.fround(sig * draws.normal());
+            logp += -0.5 * (e / sig) ** 2 - Math.log(sig * Math.sqrt(2 * Math.PI));
+            return Math.min(1, Math.max(-1, m + e));
+          }));
+          sub.push(density === "log" ? logp : Math.exp(logp));
+        }
+      }
+      // one critic pass over all 3K·B candidate rows (k-major per source, sources one after the other)
+      const [c1, c2] = criticFwd(nets.critic, cand.map((_, r) => obs[r % B]), cand);
+      const lseOf = (c: number[], i: number) =>
+        lse(Array.from({ length: 3 * K }, (_, j) => c[j * B + i] - sub[j * B + i]));
+      cqlSum += mean(q1.map((q, i) => lseOf(c1, i) - q)) + mean(q2.map((q, i) => lseOf(c2, i) - q));
+    });
+    close(metrics.cqlTerm, cqlSum / 2, `cql term (${density})`);
+    terms[density] = metrics.cqlTerm;
+  }
+  assert(Math.abs(terms.log - terms.pdf) > 1e-3, "the density choice changes the regulariser");
+});
+
 Deno.test("MA-TD3+BC: λ = 2.5 / mean|Q| and the behaviour-cloning term, by hand", () => {
   const round = tinyRound(3);
   const { s0, s1, metrics } = runOnce("td3bc", {}, round);

@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
 import { collectResults, parseShard, runAll } from "../lib/experiments/scheduler.ts";
 import { gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
-import { applyGridOverrides } from "../lib/experiments/targets.ts";
-import { loadRunModel, runId } from "../lib/experiments/runs.ts";
+import { applyGridOverrides, estimateGridSeconds } from "../lib/experiments/targets.ts";
+import { loadRunModel, makeRunAlgorithm, runId } from "../lib/experiments/runs.ts";
+import { GRID_EXPERIMENTS } from "../lib/experiments/variants.ts";
+import { coefficients, taskSettings } from "../lib/algos/presets.ts";
 import { evaluate } from "../lib/eval/rollout.ts";
 import { makeTask } from "../lib/envs/registry.ts";
 
@@ -199,4 +201,44 @@ Deno.test("reproduce: unknown target, profile, algorithm and task are clear erro
     assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert(r.stderr.includes(message), `${args.join(" ")}: ${r.stderr}`);
   }
+});
+
+Deno.test("Tables 3 and 4: MuJoCo grids, ladder-free Maze2D data, the code's HalfCheetah settings and cost estimates", async () => {
+  const t3 = GRID_EXPERIMENTS.find((x) => x.name === "table3")!,
+    t4 = GRID_EXPERIMENTS.find((x) => x.name === "table4")!;
+  const paper3 = t3.config("paper");
+  assertEquals([paper3.batchSize, paper3.evalEvery, paper3.seeds, paper3.samples], [256, 500, 5, 1_000_000]);
+  const { runs: r3 } = await gridRuns(paper3);
+  assertEquals(r3.length, 4 * 4 * 5);
+  assert(r3.every((r) => r.budget.rounds === 100_000 && r.dataset.task === "halfcheetah_2x3"));
+  const { runs: r4, missing } = await gridRuns(t4.config("quick"));
+  assertEquals([r4.length, missing.length], [4 * 3 * 2, 0]);
+  assert(r4.every((r) => r.dataset.quality === "waypoint" && r.dataset.sources === undefined));
+  assertEquals([...new Set(r4.map((r) => r.label))], ["TD3+BC", "ICQ", "CQL", "OMAR"]);
+  // HalfCheetah: the code's branch, with the code's γ 0.95 (main.py's 0.99 never reaches the learner)
+  const hc = taskSettings("halfcheetah_2x3");
+  assertEquals([hc.hidden, hc.actorLr, hc.softUpdateRate, hc.sampler?.kind, hc.sampler?.samples], [
+    [256, 256],
+    3e-4,
+    0.005,
+    "cem",
+    20,
+  ]);
+  assertEquals([hc.gamma, hc.cqlPolicyDensity, taskSettings("halfcheetah_2x3", "paper").cqlPolicyDensity], [
+    undefined,
+    "pdf",
+    "log",
+  ]);
+  assertEquals([taskSettings("maze2d_large_dense").gamma, taskSettings("world")], [0.99, {}]);
+  assertEquals(coefficients("halfcheetah_2x3", "medium-replay"), { tau: 0.9, cqlAlpha: 5 });
+  assertEquals(coefficients("maze2d_umaze_dense", "waypoint"), { tau: 0.7, cqlAlpha: 1 });
+  // a table 3 run builds 256-unit networks
+  const algo = await makeRunAlgorithm(r3[0]);
+  const params =
+    (algo.save().agents as { actor: { params: Record<string, { shape: number[] }> } }[])[0].actor.params;
+  assertEquals(params["layers.0.weight"].shape, [6, 256]);
+  algo.dispose();
+  // cost: CQL and OMAR rounds dominate; Maze2D rounds cost half of HalfCheetah's
+  const est = (task: string) => estimateGridSeconds(paper3, [{ algo: "omar", rounds: 1000, task }], 1);
+  assertEquals(est("maze2d_umaze_dense") * 2, est("halfcheetah_2x3"));
 });
