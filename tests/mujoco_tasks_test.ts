@@ -13,7 +13,8 @@ import {
   type MujocoTask,
 } from "../lib/mujoco/mod.ts";
 import { evaluate } from "../lib/eval/rollout.ts";
-import type { JointPolicy } from "../lib/envs/policy.ts";
+import { type JointPolicy, uniformRandomPolicy } from "../lib/envs/policy.ts";
+import { snapshotJointPolicy } from "../lib/behaviour/ladder.ts";
 import { collectDataset } from "../lib/behaviour/collect.ts";
 import { buildDataset } from "../lib/behaviour/generate.ts";
 import { ladderPath, readLadder } from "../lib/behaviour/store.ts";
@@ -291,4 +292,18 @@ Deno.test("learning check: MA-TD3+BC on HalfCheetah expert data from the ladder 
   } finally {
     algo.dispose();
   }
+});
+
+Deno.test("halfcheetah_2x3 references: the expert is the committed ladder's last snapshot, the random level holds on fresh episodes", async () => {
+  const task = await makeMujocoTask("halfcheetah_2x3");
+  const ref = referenceScores(task.name);
+  const ladder = await readLadder(ladderPath(task.name, null));
+  const last = snapshotJointPolicy(ladder.snapshots[ladder.snapshots.length - 1]);
+  const expert = evaluate(task, last, { episodes: 100, seed: 0, numEnvs: 100 }).mean;
+  assert(
+    Math.abs(expert - ref.expert) < 0.05,
+    `expert ${expert} vs recorded ${ref.expert}: retrained ladder?`,
+  );
+  const random = evaluate(task, uniformRandomPolicy(Rng.fromSeed(7, "fresh")), { episodes: 100, seed: 7 });
+  assert(Math.abs(random.mean - ref.random) < 4 * random.stderr, `random ${random.mean} ± ${random.stderr}`);
 });

@@ -43,7 +43,7 @@ export const ORIGINAL_CODE_RANDOM: Readonly<Record<string, { mean: number; std: 
  * The kit's references per task and prey source. Random: uniform-random actions measured by the kit
  * (`deno task reproduce references --profile paper`: 10,000 episodes, seed 0; CN 159.89 ± 60.10,
  * PP −4.09 ± 11.05, World −6.80 ± 5.90; with the kit's prey, stream `random-reference`: PP −7.17 ± 6.52,
- * World −7.11 ± 4.36). Expert: the paper's score
+ * World −7.11 ± 4.36; HalfCheetah 2x3 −285.79 ± 78.59 over 1000 episodes). Expert: the paper's score
  * for the original-prey tasks, as the source says; a dataset made from a behaviour ladder records that
  * ladder's own expert, which training and `reproduce` normalise with.
  */
@@ -71,6 +71,12 @@ export const KIT_REFERENCES: Readonly<Record<string, ReferenceScores>> = {
     expert: 79.5,
     source:
       "random: kit, 10k uniform-random episodes, original prey; expert: the paper's (datasets record their own ladder's expert)",
+  },
+  "halfcheetah_2x3": {
+    random: -285.79,
+    expert: 1762.2,
+    source:
+      "random: kit, 1000 uniform-random episodes on MuJoCo 3.3.8 (paper, MuJoCo 1.5/2.0: −284.0); expert: the ladder's last snapshot (MATD3, 106k updates), 100 episodes (paper: 3568.8)",
   },
   "world/kit": {
     random: -7.11,
