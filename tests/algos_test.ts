@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { initBackend } from "../lib/nn/backend.ts";
 import { makeAlgorithm } from "../lib/algos/registry.ts";
 import { actorLoss, tdLoss } from "../lib/algos/actor_critic.ts";
@@ -309,6 +309,48 @@ Deno.test("OMAR: τ = 0 is MA-CQL's actor; τ = 1 imitates â = argmax{sampled b
   });
   close(metrics.actorLoss, actor / 2, "rectified actor loss");
   assert(metrics.rectifiedFraction >= 0 && metrics.rectifiedFraction <= 1);
+});
+
+Deno.test("MATD3 on the global state (MaMuJoCo): Q_i(s, a_1..a_N); a batch without the state is a named error", () => {
+  const SD = 5, round = tinyRound(7), r = Rng.fromSeed(7, "state");
+  const withState = round.batches.map((b) => {
+    const state = new Float32Array(B * SD), nextState = new Float32Array(B * SD);
+    r.fillUniform(state, -2, 2), r.fillUniform(nextState, -2, 2);
+    return { ...b, state, nextState, stateDim: SD };
+  });
+  const stateSpec = { ...spec, stateDim: SD };
+  const { s0, s1, metrics } = runOnce(
+    "itd3",
+    { critic: "centralized" },
+    { ...round, batches: withState },
+    stateSpec,
+  );
+  const [b0, b1] = withState;
+  let critic = 0, actor = 0;
+  withState.forEach((b, k) => {
+    const nets = agentNets(s0, k);
+    assertEquals(nets.critic.params["norm.weight"].shape, [SD + 2 * ACT]);
+    const nextActs = [b0, b1].map((bj, j) => actorFwd(agentNets(s0, j).actorTarget, rowsOf(bj.nextObs, OBS)));
+    const [t1, t2] = criticFwd(
+      nets.criticTarget,
+      rowsOf(b.nextState, SD),
+      nextActs[0].map((row, i) => [...row, ...nextActs[1][i]]),
+    );
+    const y = t1.map((q, i) => b.rewards[i] + GAMMA * Math.min(q, t2[i]));
+    const acts = rowsOf(b0.actions, ACT).map((row, i) => [...row, ...rowsOf(b1.actions, ACT)[i]]);
+    const [q1, q2] = criticFwd(nets.critic, rowsOf(b.state, SD), acts);
+    critic += mean(q1.map((q, i) => (q - y[i]) ** 2)) + mean(q2.map((q, i) => (q - y[i]) ** 2));
+    const pi = actorFwd(nets.actor, rowsOf(b.obs, OBS));
+    const withPi = acts.map((
+      row,
+      i,
+    ) => (k === 0 ? [...pi[i], ...row.slice(ACT)] : [...row.slice(0, ACT), ...pi[i]]));
+    const [qpi] = criticFwd(agentNets(s1, k).critic, rowsOf(b.state, SD), withPi);
+    actor += -mean(qpi) + 1e-3 * mean(pi.flat().map((x) => x * x));
+  });
+  close(metrics.criticLoss, critic / 2, "critic loss");
+  close(metrics.actorLoss, actor / 2, "actor loss");
+  assertThrows(() => runOnce("itd3", { critic: "centralized" }, round, stateSpec), /global state/);
 });
 
 Deno.test("MATD3 (centralized critics): Q_i sees every learner; the actor swaps in its own π(o)", () => {

@@ -19,6 +19,7 @@ import { collectDataset } from "../lib/behaviour/collect.ts";
 import { buildDataset } from "../lib/behaviour/generate.ts";
 import { ladderPath, readLadder } from "../lib/behaviour/store.ts";
 import { agentReward, episodeReturns, validateDataset } from "../lib/data/dataset.ts";
+import { readOmarDataset, writeOmarDataset } from "../lib/data/omar_layout.ts";
 import { referenceScores } from "../lib/eval/references.ts";
 import { initBackend } from "../lib/nn/backend.ts";
 import { makeAlgorithm } from "../lib/algos/registry.ts";
@@ -189,6 +190,28 @@ Deno.test("collectDataset and trainOffline run on HalfCheetah: episode layout, t
     );
   }
   assert(a0.actions.every((x) => x >= -1 && x <= 1));
+  // the 17-D state [qpos[1:9], qvel] rides along: agent 0 sees bfoot, bshin, bthigh (qpos 5, 4, 3)
+  assertEquals(a0.stateDim, 17);
+  for (const k of [0, 500, 1999]) {
+    const s = a0.states!.subarray(k * 17, (k + 1) * 17), o = a0.obs.subarray(k * 6, (k + 1) * 6);
+    assertEquals(Array.from(o), [s[4], s[8 + 5], s[3], s[8 + 4], s[2], s[8 + 3]]);
+    if (!a0.timeouts[k]) {
+      assertEquals(
+        Array.from(a0.nextStates!.subarray(k * 17, (k + 1) * 17)),
+        Array.from(a0.states!.subarray((k + 1) * 17, (k + 2) * 17)),
+      );
+    }
+  }
+  // OMAR's HalfCheetah layout: states_i.npy / next_states_i.npy, read back as written
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeOmarDataset(dir, ds);
+    const back = await readOmarDataset(dir);
+    assertEquals([back.agents[1].stateDim, back.agents[1].states], [17, a1.states]);
+    assertEquals(back.agents[0].nextStates, a0.nextStates);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
   const algo = makeAlgorithm("td3bc", { obsDims: [6, 6], actDim: 3 }, {
     context: { task: task.name, quality: "medium" },
     hidden: [32, 32],
@@ -205,6 +228,22 @@ Deno.test("collectDataset and trainOffline run on HalfCheetah: episode layout, t
     assert(r.curve.every((p) => Number.isFinite(p.score) && Number.isFinite(p.normalized!)));
   } finally {
     algo.dispose();
+  }
+  // MATD3 as MaMuJoCo runs it: centralized critics on the 17-D state
+  const matd3 = makeAlgorithm("itd3", { obsDims: [6, 6], actDim: 3, stateDim: 17 }, {
+    critic: "centralized",
+    hidden: [32, 32],
+  });
+  try {
+    const r = await trainOffline(matd3, { dataset: ds, task }, {
+      rounds: 2,
+      batchSize: 32,
+      evalEvery: 2,
+      evalEpisodes: 1,
+    });
+    assert(Number.isFinite(r.lastMetrics.criticLoss));
+  } finally {
+    matd3.dispose();
   }
 });
 

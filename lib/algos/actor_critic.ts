@@ -2,7 +2,8 @@
  * The actor-critic machinery every algorithm shares, for N learners: deterministic tanh actors
  * `π_i(o_i)`, twin critics with target networks, Adam, gradient-norm clipping and soft target updates,
  * on decentralized critics `Q_i(o_i, a_i)` (ITD3) or centralized ones `Q_i(o_1..o_N, a_1..a_N)` (MATD3,
- * App. C.4: for agent i's actor gradient, `a_i = π_i(o_i)` and `a_{−i}` come from the dataset).
+ * App. C.4: for agent i's actor gradient, `a_i = π_i(o_i)` and `a_{−i}` come from the dataset); with a
+ * global state (HalfCheetah's 17-D, MaMuJoCo's MATD3) centralized critics see `Q_i(s, a_1..a_N)`.
  *
  * Networks run forward with a trace and backward by hand (lib/nn, native kernels on the wasm backend).
  * The losses are short sums over a minibatch of the network outputs (Q values, π(o)): each algorithm
@@ -22,6 +23,7 @@ import { loadNetwork, loadOptimizer, type NetworkState, saveNetwork, saveOptimiz
 import { type CriticTrace, TwinCritic } from "../nn/twin_critic.ts";
 import type { AdamState } from "../nn/optim.ts";
 import { Rng, type RngState } from "../util/rng.ts";
+import { KitInputError } from "../util/errors.ts";
 import type { AlgorithmState, OfflineAlgorithm, RoundBatches } from "./types.ts";
 
 /** Observation sizes of the learners (env order) and the action size. */
@@ -30,6 +32,11 @@ export interface AgentSpec {
   obsDims: readonly number[];
   /** Action size (the same for every learner). */
   actDim: number;
+  /**
+   * Size of the global state. With it, centralized critics take `[s, a_1..a_N]` instead of every learner's
+   * observation (the minibatches must carry the state); decentralized critics ignore it.
+   */
+  stateDim?: number;
 }
 
 /** Options shared by every algorithm; defaults are the authors' code on MPE (preset `official`). */
@@ -94,6 +101,10 @@ export interface AgentTensors {
   done: tf.Tensor2D;
   /** a' from the dataset `[B, actDim]`, when the algorithm asked for it. */
   nextAct: tf.Tensor2D | null;
+  /** s `[B, stateDim]`, for critics on the global state. */
+  state: tf.Tensor2D | null;
+  /** s' `[B, stateDim]`. */
+  nextState: tf.Tensor2D | null;
 }
 
 /** A tensor's values (a copy read back from the backend). */
@@ -229,7 +240,9 @@ export class ActorCritic {
       const actor = new Mlp(od, spec.actDim, actorOpts);
       const actorTarget = new Mlp(od, spec.actDim, actorOpts);
       hardUpdate(actorTarget, actor);
-      const [cObs, cAct] = o.critic === "centralized" ? [jointObs, jointAct] : [od, spec.actDim];
+      const [cObs, cAct] = o.critic === "centralized"
+        ? [spec.stateDim ?? jointObs, jointAct]
+        : [od, spec.actDim];
       const criticOpts = { rng: init, hidden: o.hidden, inputNorm: o.inputBatchNorm };
       const critic = new TwinCritic(cObs, cAct, criticOpts);
       const criticTarget = new TwinCritic(cObs, cAct, criticOpts);
@@ -253,26 +266,45 @@ export class ActorCritic {
 
   /** The round's minibatches as tensors (inside a tidy, or dispose with {@link ActorCritic.disposeTensors}). */
   toTensors(round: RoundBatches): AgentTensors[] {
-    const d = this.spec.actDim;
-    return round.batches.map((b: Batch, k) => ({
-      obs: tf.tensor2d(b.obs, [b.size, b.obsDim]),
-      act: tf.tensor2d(b.actions, [b.size, d]),
-      rew: tf.tensor2d(b.rewards, [b.size, 1]),
-      nextObs: tf.tensor2d(b.nextObs, [b.size, b.obsDim]),
-      done: tf.tensor2d(b.terminals, [b.size, 1]),
-      nextAct: round.nextActions ? tf.tensor2d(round.nextActions[k], [b.size, d]) : null,
-    }));
+    const d = this.spec.actDim, sd = this.stateCritic ? this.spec.stateDim! : 0;
+    return round.batches.map((b: Batch, k) => {
+      if (sd && !(b.state && b.nextState && b.stateDim === sd)) {
+        throw new KitInputError(
+          `the centralized critics take the ${sd}-D global state; learner ${k}'s minibatch has ${
+            b.stateDim ?? "no"
+          } state (a dataset without states_i.npy?)`,
+        );
+      }
+      return {
+        obs: tf.tensor2d(b.obs, [b.size, b.obsDim]),
+        act: tf.tensor2d(b.actions, [b.size, d]),
+        rew: tf.tensor2d(b.rewards, [b.size, 1]),
+        nextObs: tf.tensor2d(b.nextObs, [b.size, b.obsDim]),
+        done: tf.tensor2d(b.terminals, [b.size, 1]),
+        nextAct: round.nextActions ? tf.tensor2d(round.nextActions[k], [b.size, d]) : null,
+        state: sd ? tf.tensor2d(b.state!, [b.size, sd]) : null,
+        nextState: sd ? tf.tensor2d(b.nextState!, [b.size, sd]) : null,
+      };
+    });
   }
 
   /** Frees a round's tensors. */
   disposeTensors(ts: AgentTensors[]): void {
     for (const t of ts) {
-      tf.dispose([t.obs, t.act, t.rew, t.nextObs, t.done, ...(t.nextAct ? [t.nextAct] : [])]);
+      tf.dispose(
+        [t.obs, t.act, t.rew, t.nextObs, t.done, t.nextAct, t.state, t.nextState].filter((x) => x !== null),
+      );
     }
   }
 
-  /** The critic's observation input for learner k: o_k, or every learner's o side by side. */
+  /** Whether critics take the global state (centralized, with `spec.stateDim`). */
+  get stateCritic(): boolean {
+    return this.centralized && this.spec.stateDim !== undefined;
+  }
+
+  /** The critic's observation input for learner k: o_k, every learner's o side by side, or the state s. */
   criticObs(k: number, ts: AgentTensors[], next = false): tf.Tensor2D {
+    if (this.stateCritic) return (next ? ts[k].nextState : ts[k].state)!;
     const pick = (t: AgentTensors) => (next ? t.nextObs : t.obs);
     return this.centralized ? tf.concat(ts.map(pick), 1) : pick(ts[k]);
   }

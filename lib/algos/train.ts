@@ -113,7 +113,9 @@ export class Minibatcher {
     const { dataset, task } = data, B = options.batchSize;
     this.#algorithm = algorithm, this.#dataset = dataset, this.#task = task;
     this.streams = task.learners.map((_, k) => Rng.fromSeed(options.seed, `minibatch-${k}`));
-    this.#batches = task.learners.map((i) => allocBatch(task.obsDims[i], task.actDim, B));
+    this.#batches = task.learners.map((i) =>
+      allocBatch(task.obsDims[i], task.actDim, B, { stateDim: dataset.agents[i].stateDim })
+    );
     this.#indices = task.learners.map(() => new Int32Array(B));
     this.#nextActions = algorithm.needsNextActions
       ? task.learners.map(() => new Float32Array(B * task.actDim))

@@ -1,7 +1,8 @@
 /**
  * Collects an offline dataset by rolling a joint policy out in the task's vectorized env (particle or MuJoCo): every agent's
  * transitions (prey included, env order, as the authors' files hold them), episodes stored
- * contiguously, `terminals` 0 and `timeouts` at each episode's last step.
+ * contiguously, `terminals` 0 and `timeouts` at each episode's last step; for tasks with a global state
+ * (HalfCheetah) the state before and after each step too, one array shared by every agent.
  *
  * @module
  */
@@ -44,7 +45,18 @@ export function collectDataset(
   const episodes = Math.ceil(N / T);
   const E = Math.min(options.numEnvs ?? 1000, episodes);
   const env = task.makeVecEnv(E, { prey: options.prey });
+  const sd = env.states && task.stateDim ? task.stateDim : 0;
+  const states = sd ? new Float32Array(N * sd) : null, nextStates = sd ? new Float32Array(N * sd) : null;
+  // every agent's files hold the same state rows (OMAR's states_i.npy): one array, shared
+  const stateFields = states ? { states, nextStates: nextStates!, stateDim: sd } : {};
+  const copyStates = (into: Float32Array | null, t: number, n: number, ep0: number) => {
+    for (let e = 0; into && e < n; e++) {
+      const row = (ep0 + e) * T + t;
+      if (row < N) into.set(env.states!.subarray(e * sd, (e + 1) * sd), row * sd);
+    }
+  };
   const agents: AgentData[] = task.obsDims.map((od) => ({
+    ...stateFields,
     obs: new Float32Array(N * od),
     actions: new Float32Array(N * d),
     rewards: new Float32Array(N),
@@ -80,7 +92,9 @@ export function collectDataset(
             if (row < N) a.obs.set(env.obs[i].subarray(e * od, (e + 1) * od), row * od);
           }
         }
+        copyStates(states, t, n, ep0);
         env.step(act);
+        copyStates(nextStates, t, n, ep0);
         for (let i = 0; i < nA; i++) {
           const od = task.obsDims[i], a = agents[i];
           for (let e = 0; e < n; e++) {

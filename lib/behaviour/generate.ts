@@ -105,7 +105,15 @@ export function concatDatasets(parts: MultiAgentDataset[], meta: DatasetMeta): M
       return out;
     };
     const f = (n: number) => new Float32Array(n), u = (n: number) => new Uint8Array(n);
+    const sd = a0.stateDim;
     return {
+      ...(sd
+        ? {
+          states: cat((a) => a.states!, f, sd),
+          nextStates: cat((a) => a.nextStates!, f, sd),
+          stateDim: sd,
+        }
+        : {}),
       obs: cat((a) => a.obs, f, a0.obsDim),
       actions: cat((a) => a.actions, f, a0.actDim),
       rewards: cat((a) => a.rewards, f, 1),
@@ -140,6 +148,12 @@ export function episodeSubset(ds: MultiAgentDataset, percent: number, rng: Rng):
       nextObs: a.nextObs.subarray(e * T * a.obsDim, (e + 1) * T * a.obsDim),
       terminals: a.terminals.subarray(e * T, (e + 1) * T),
       timeouts: a.timeouts.subarray(e * T, (e + 1) * T),
+      ...(a.states && a.stateDim
+        ? {
+          states: a.states.subarray(e * T * a.stateDim, (e + 1) * T * a.stateDim),
+          nextStates: a.nextStates!.subarray(e * T * a.stateDim, (e + 1) * T * a.stateDim),
+        }
+        : {}),
     })),
   });
   return concatDatasets(chosen.map(slice), ds.meta);

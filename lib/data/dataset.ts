@@ -27,6 +27,15 @@ export interface AgentData {
   obsDim: number;
   /** Action size. */
   actDim: number;
+  /**
+   * The global state before and after the step, the same rows for every agent (the centralized critics'
+   * input on MuJoCo, as OMAR's HalfCheetah files `states_i.npy` / `next_states_i.npy`); absent on MPE.
+   */
+  states?: Float32Array; // [N, stateDim]
+  /** The global state after the step. */
+  nextStates?: Float32Array; // [N, stateDim]
+  /** State size, with `states`. */
+  stateDim?: number;
 }
 
 /** Where a dataset comes from and how it was made. */
@@ -101,6 +110,31 @@ export function validateDataset(ds: MultiAgentDataset, name: string): void {
         throw new KitInputError(
           `${name}: agent ${i} ${array} has ${arr.length} elements; expected ${expected} (${shape}, the dataset has ${n} rows)`,
         );
+      }
+    }
+    if (a.states !== undefined || a.nextStates !== undefined || a.stateDim !== undefined) {
+      const sd = a.stateDim;
+      if (!Number.isSafeInteger(sd) || sd! < 1) {
+        throw new KitInputError(
+          `${name}: agent ${i} stateDim is ${sd}; expected a positive integer with states`,
+        );
+      }
+      for (const [array, arr] of [["states", a.states], ["nextStates", a.nextStates]] as const) {
+        if (arr?.length !== n * sd!) {
+          throw new KitInputError(
+            `${name}: agent ${i} ${array} has ${arr?.length ?? "no"} elements; expected ${
+              n * sd!
+            } ([${n}, ${sd}])`,
+          );
+        }
+        const bad = firstNonFinite(arr);
+        if (bad >= 0) {
+          throw new KitInputError(
+            `${name}: agent ${i} ${array} row ${Math.floor(bad / sd!)} holds ${
+              arr[bad]
+            }; expected finite numbers`,
+          );
+        }
       }
     }
     for (const [array, arr] of [["terminals", a.terminals], ["timeouts", a.timeouts]] as const) {

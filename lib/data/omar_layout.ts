@@ -1,8 +1,10 @@
 /**
  * OMAR's on-disk dataset layout, `<root>/<env_id>/<quality>/seed_<k>_data/`, holding per agent `i`
  * (env order, prey included): `obs_i.npy [N, obsDim]`, `acs_i.npy [N, actDim]`, `rews_i.npy [N]`,
- * `next_obs_i.npy [N, obsDim]` and `dones_i.npy [N]`. The kit writes float32 arrays and adds a
- * `manifest.json` (format `omar-kit-dataset-v1`: metadata, dims and the SHA-256 of every file).
+ * `next_obs_i.npy [N, obsDim]` and `dones_i.npy [N]`, and on HalfCheetah the global state
+ * `states_i.npy` / `next_states_i.npy [N, stateDim]` (read and written when present). The kit writes
+ * float32 arrays and adds a `manifest.json` (format `omar-kit-dataset-v1`: metadata, dims and the SHA-256
+ * of every file).
  *
  * Timeouts are not stored: they are derived from the episode length, row `k` being a timeout when
  * `(k + 1) % episodeLength === 0` and it is not terminal. This assumes fixed-length episodes starting at
@@ -125,6 +127,9 @@ export async function writeOmarDataset(dir: string, ds: MultiAgentDataset): Prom
         `${dir}: agent ${i} actDim ${a.actDim} differs from agent 0's ${actDim}; the manifest holds one actDim`,
       );
     }
+    if ((a.states === undefined) !== (a.nextStates === undefined)) {
+      throw new KitInputError(`${dir}: agent ${i} has states or next states but not both`);
+    }
     const derived = deriveTimeouts(a.terminals, meta.episodeLength);
     const bad = derived.findIndex((v, k) => v !== a.timeouts[k]);
     if (bad >= 0) {
@@ -147,6 +152,13 @@ export async function writeOmarDataset(dir: string, ds: MultiAgentDataset): Prom
       [`next_obs_${i}.npy`, { dtype: "<f4", shape: [n, a.obsDim], data: a.nextObs }],
       [`dones_${i}.npy`, { dtype: "<f4", shape: [n], data: new Float32Array(a.terminals) }],
     ];
+    if (a.states && a.nextStates) {
+      const sd = a.stateDim!;
+      arrays.push(
+        [`states_${i}.npy`, { dtype: "<f4", shape: [n, sd], data: a.states }],
+        [`next_states_${i}.npy`, { dtype: "<f4", shape: [n, sd], data: a.nextStates }],
+      );
+    }
     for (const [file, arr] of arrays) {
       const bytes = writeNpy(arr);
       files[file] = await sha256Hex(bytes);
@@ -489,7 +501,31 @@ export async function readOmarDataset(
     checkFinite(rewsFile, rewards, 1);
     checkFinite(nextFile, nextObs, obsDim);
 
+    // the global state (OMAR's HalfCheetah files), when present
+    const statesFile = join(dir, `states_${i}.npy`), nextStatesFile = join(dir, `next_states_${i}.npy`);
+    let state: Pick<AgentData, "states" | "nextStates" | "stateDim"> = {};
+    if (manifest !== null ? `states_${i}.npy` in manifest.files : await exists(statesFile)) {
+      const sArr = await load(`states_${i}.npy`, i), nsArr = await load(`next_states_${i}.npy`, i);
+      for (const [path, arr] of [[statesFile, sArr], [nextStatesFile, nsArr]] as const) {
+        if (arr.shape.length !== 2 || arr.shape[1] !== sArr.shape[1]) {
+          throw new KitInputError(
+            `${path}: shape ${shapeText(arr.shape)}; expected [N, stateDim] like states_${i}`,
+          );
+        }
+        checkRows(path, arr.shape);
+      }
+      const sd = sArr.shape[1];
+      state = {
+        states: toFloat32(statesFile, sArr),
+        nextStates: toFloat32(nextStatesFile, nsArr),
+        stateDim: sd,
+      };
+      checkFinite(statesFile, state.states!, sd);
+      checkFinite(nextStatesFile, state.nextStates!, sd);
+    }
+
     agents.push({
+      ...state,
       obs,
       actions,
       rewards,

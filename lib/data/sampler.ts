@@ -29,10 +29,25 @@ export interface Batch {
   obsDim: number;
   /** Action size. */
   actDim: number;
+  /** The global state (centralized critics on MuJoCo), when the dataset has one. */
+  state?: Float32Array; // [B, stateDim]
+  /** The global state after the step. */
+  nextState?: Float32Array; // [B, stateDim]
+  /** State size, with `state`. */
+  stateDim?: number;
 }
 
-/** Allocates a zeroed {@link Batch} of `batchSize` rows. */
-export function allocBatch(obsDim: number, actDim: number, batchSize: number): Batch {
+/** Allocates a zeroed {@link Batch} of `batchSize` rows (with `stateDim`, state rows too). */
+export function allocBatch(
+  obsDim: number,
+  actDim: number,
+  batchSize: number,
+  options: { stateDim?: number } = {},
+): Batch {
+  const sd = options.stateDim;
+  if (sd !== undefined && (!Number.isSafeInteger(sd) || sd < 1)) {
+    throw new KitInputError(`allocBatch: stateDim is ${sd}; expected a positive integer`);
+  }
   for (const [what, v] of [["obsDim", obsDim], ["actDim", actDim], ["batchSize", batchSize]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) {
       throw new KitInputError(`allocBatch: ${what} is ${v}; expected a positive integer`);
@@ -47,6 +62,9 @@ export function allocBatch(obsDim: number, actDim: number, batchSize: number): B
     size: batchSize,
     obsDim,
     actDim,
+    ...(sd
+      ? { state: new Float32Array(batchSize * sd), nextState: new Float32Array(batchSize * sd), stateDim: sd }
+      : {}),
   };
 }
 
@@ -94,6 +112,18 @@ export function gatherBatch(agent: AgentData, indices: Int32Array, out: Batch): 
     for (let j = 0; j < actDim; j++) out.actions[dab + j] = actions[sa + j];
     out.rewards[b] = rewards[k];
     out.terminals[b] = terminals[k];
+  }
+  if (out.state && out.nextState) {
+    const sd = out.stateDim!;
+    if (!agent.states || !agent.nextStates || agent.stateDim !== sd) {
+      throw new KitInputError(
+        `gatherBatch: the batch has ${sd}-D states; the dataset has ${agent.stateDim ?? "no"} states`,
+      );
+    }
+    for (let b = 0; b < indices.length; b++) {
+      out.state.set(agent.states.subarray(indices[b] * sd, (indices[b] + 1) * sd), b * sd);
+      out.nextState.set(agent.nextStates.subarray(indices[b] * sd, (indices[b] + 1) * sd), b * sd);
+    }
   }
   return out;
 }

@@ -22,6 +22,8 @@ export interface VecEnv {
   readonly actions: Float64Array;
   /** Episode scores so far, `[numEnvs]` (the task's aggregation of the rewards). */
   readonly scores: Float64Array;
+  /** The global state `[numEnvs, stateDim]`, for tasks with {@link EnvTask.stateDim}. */
+  readonly states?: Float64Array;
   /** Steps taken since the last reset. */
   readonly t: number;
   /** Draws fresh initial states: one stream for the whole batch (env 0 first), or one per env. */
@@ -40,6 +42,8 @@ export interface VecEnv {
 export interface EnvTask extends TaskShape {
   /** Number of agents, prey included. */
   readonly numAgents: number;
+  /** Size of the global state that datasets record for centralized critics (HalfCheetah's 17), if any. */
+  readonly stateDim?: number;
   /** A batch of `numEnvs` environments (call a reset before stepping; `dispose()` at the end). */
   makeVecEnv(numEnvs: number, options?: { prey?: Float64Policy | null }): VecEnv;
 }

@@ -115,6 +115,7 @@ export async function makeRunAlgorithm(spec: RunSpec): Promise<OfflineAlgorithm>
   return makeAlgorithm(spec.algo, {
     obsDims: task.learners.map((i) => task.obsDims[i]),
     actDim: task.actDim,
+    ...("stateDim" in task && task.stateDim ? { stateDim: task.stateDim } : {}),
   }, {
     ...spec.options,
     seed: spec.seed,

@@ -58,6 +58,8 @@ export class MujocoVecEnv implements VecEnv {
   readonly actions: Float64Array;
   /** Episode scores so far, `[numEnvs]`. */
   readonly scores: Float64Array;
+  /** The global state of every env, `[numEnvs, stateDim]`. */
+  readonly states: Float64Array;
   #t = 0;
   readonly #views: Float64Array[][];
 
@@ -70,6 +72,7 @@ export class MujocoVecEnv implements VecEnv {
     this.rewards = new Float64Array(E * nA);
     this.actions = new Float64Array(E * nA * d);
     this.scores = new Float64Array(E);
+    this.states = new Float64Array(E * e0.stateDim);
     this.#views = envs.map((_, e) =>
       Array.from({ length: nA }, (_, i) => this.actions.subarray((e * nA + i) * d, (e * nA + i + 1) * d))
     );
@@ -144,6 +147,7 @@ export class MujocoVecEnv implements VecEnv {
   #gather(): void {
     this.envs.forEach((env, e) => {
       env.obs.forEach((o, i) => this.obs[i].set(o, e * o.length));
+      this.states.set(env.state, e * env.state.length);
     });
   }
 }
@@ -157,6 +161,7 @@ function mujocoTask(
   const task: MujocoTask = {
     name,
     numAgents: probe.numAgents,
+    ...(probe.numAgents > 1 ? { stateDim: probe.stateDim } : {}),
     learners: Array.from({ length: probe.numAgents }, (_, i) => i),
     prey: null,
     obsDims: probe.obsDims,
