@@ -1,7 +1,7 @@
 /**
  * `deno task behaviour …`: behaviour policies for the kit's datasets.
  *
- *   train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized] [--seed S]
+ *   train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized] [--state-critic] [--seed S]
  *              [--snapshot-every N] [--checkpoint-dir DIR] [--out fixtures/behaviour]
  *        online ITD3 until N update rounds, a ladder of snapshots with their scores; resumable
  *   train-prey TASK [--updates N] [--seed S]
@@ -34,7 +34,7 @@ function defaultUpdates(task: string): number {
 }
 
 const USAGE = `usage:
-  deno task behaviour train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized]
+  deno task behaviour train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized] [--state-critic]
                            [--seed 0] [--snapshot-every N] [--checkpoint-dir DIR] [--out fixtures/behaviour]
   deno task behaviour train-prey TASK [--updates N] [--seed 0]
   deno task behaviour show TASK [--prey original|kit]
@@ -45,6 +45,7 @@ runMain(async () => {
     prey: { type: "string", default: "original" },
     updates: { type: "string" },
     critic: { type: "string" },
+    "state-critic": { type: "boolean" },
     seed: { type: "string" },
     "snapshot-every": { type: "string" },
     "dense-until": { type: "string" },
@@ -89,14 +90,17 @@ runMain(async () => {
   const seed = numberFlag(flags, "seed", 0);
   const trainPrey = command === "train-prey";
   if (trainPrey && task.prey === null) throw new KitInputError(`task ${task.name} has no prey to train`);
-  const tag = trainPrey ? `${task.name}_prey` : preySource ? `${task.name}_${preySource}` : task.name;
+  const preset = onlinePreset(task.name);
+  const stateCritic = (flags["state-critic"] as boolean | undefined) ?? preset.stateCritic ?? false;
+  const base = trainPrey ? `${task.name}_prey` : preySource ? `${task.name}_${preySource}` : task.name;
+  const tag = stateCritic ? `${base}_statecritic` : base;
   const checkpointDir = (flags["checkpoint-dir"] as string | undefined) ??
     join("cache", "behaviour", `${tag}_seed${seed}`);
   const bar = new Progress(`${command} ${tag}`, updates, { lineEverySeconds: 30 });
   let last = 0;
-  const preset = onlinePreset(task.name);
   const ladder = await trainOnline(anyTask, {
     ...preset,
+    stateCritic,
     updates,
     critic: checkName(
       "critic",

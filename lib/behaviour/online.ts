@@ -29,6 +29,11 @@ export interface OnlineOptions {
   updates: number;
   /** `decentralized` critics (ITD3, default) or `centralized` (MATD3). */
   critic?: "decentralized" | "centralized";
+  /**
+   * Centralized critics on the task's global state (MaMuJoCo's MATD3 on HalfCheetah's 17-D state) instead
+   * of every learner's observation; the replay buffer then keeps the state. Default false.
+   */
+  stateCritic?: boolean;
   /** Envs stepped side by side; one update round per vectorized step. Default 4. */
   numEnvs?: number;
   /** Std of the Gaussian exploration noise. Default 0.1. */
@@ -135,9 +140,22 @@ export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Pro
     seed: options.seed ?? 0,
     checkpointEvery: options.checkpointEvery ?? 1000,
     critic: options.critic ?? "decentralized",
+    stateCritic: options.stateCritic ?? false,
   };
   const E = o.numEnvs, T = task.episodeLength, d = task.actDim, nA = task.numAgents;
-  const spec = { obsDims: task.learners.map((i) => task.obsDims[i]), actDim: d };
+  const sd = o.stateCritic ? task.stateDim ?? 0 : 0;
+  if (o.stateCritic && (sd === 0 || o.critic !== "centralized")) {
+    throw new KitInputError(
+      `stateCritic needs centralized critics and a task with a global state; ${task.name} has ${
+        task.stateDim ?? "none"
+      }, critics are ${o.critic}`,
+    );
+  }
+  const spec = {
+    obsDims: task.learners.map((i) => task.obsDims[i]),
+    actDim: d,
+    ...(sd ? { stateDim: sd } : {}),
+  };
   const algo = makeAlgorithm("itd3", spec, {
     critic: o.critic,
     actorLr: o.lr,
@@ -152,10 +170,18 @@ export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Pro
     policyDelay: 2,
     seed: o.seed,
   });
-  // the replay buffer: a dataset whose size grows as it fills
+  // the replay buffer: a dataset whose size grows as it fills (with the state, one array every agent shares)
+  const stateFields = sd
+    ? {
+      states: new Float32Array(o.bufferSize * sd),
+      nextStates: new Float32Array(o.bufferSize * sd),
+      stateDim: sd,
+    }
+    : {};
   const buffer: MultiAgentDataset = {
     size: 0,
     agents: task.obsDims.map((od): AgentData => ({
+      ...stateFields,
       obs: new Float32Array(o.bufferSize * od),
       actions: new Float32Array(o.bufferSize * d),
       rewards: new Float32Array(o.bufferSize),
@@ -285,7 +311,11 @@ export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Pro
       const od = task.obsDims[i], a = buffer.agents[i];
       rows.forEach((row, e) => a.obs.set(env.obs[i].subarray(e * od, (e + 1) * od), row * od));
     }
+    const copyStates = (into: Float32Array | undefined) =>
+      rows.forEach((row, e) => into!.set(env.states!.subarray(e * sd, (e + 1) * sd), row * sd));
+    if (sd) copyStates(stateFields.states);
     env.step(act);
+    if (sd) copyStates(stateFields.nextStates);
     for (let i = 0; i < nA; i++) {
       const od = task.obsDims[i], a = buffer.agents[i];
       rows.forEach((row, e) => {
@@ -357,6 +387,17 @@ function writeChunk(c: { start: number; count: number }, buffer: MultiAgentDatas
       take(a.timeouts, 1),
     );
   }
+  const a0 = buffer.agents[0];
+  if (a0.states && a0.nextStates) {
+    for (const arr of [a0.states, a0.nextStates]) {
+      const out = new Float32Array(c.count * a0.stateDim!);
+      for (let r = 0; r < c.count; r++) {
+        const row = (c.start + r) % cap;
+        out.set(arr.subarray(row * a0.stateDim!, (row + 1) * a0.stateDim!), r * a0.stateDim!);
+      }
+      parts.push(out);
+    }
+  }
   const total = parts.reduce((s, p) => s + p.length, 0);
   const all = new Float32Array(total);
   let off = 0;
@@ -386,5 +427,13 @@ function readChunk(
       put(a.nextObs, od),
       put(a.terminals, 1),
       put(a.timeouts, 1);
+  }
+  const a0 = buffer.agents[0], sd = a0.stateDim ?? 0;
+  for (const arr of a0.states && a0.nextStates ? [a0.states, a0.nextStates] : []) {
+    for (let r = 0; r < c.count; r++) {
+      const row = (c.start + r) % cap;
+      arr.set(data.subarray(off + r * sd, off + (r + 1) * sd), row * sd);
+    }
+    off += c.count * sd;
   }
 }
