@@ -212,38 +212,32 @@ Deno.test("collectDataset and trainOffline run on HalfCheetah: episode layout, t
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  const algo = makeAlgorithm("td3bc", { obsDims: [6, 6], actDim: 3 }, {
-    context: { task: task.name, quality: "medium" },
-    hidden: [32, 32],
-  });
+  // TD3+BC with the task's settings, and MATD3 as MaMuJoCo runs it (centralized critics on the 17-D state)
+  const algos = [
+    makeAlgorithm("td3bc", { obsDims: [6, 6], actDim: 3 }, {
+      context: { task: task.name, quality: "medium" },
+      hidden: [32, 32],
+    }),
+    makeAlgorithm("itd3", { obsDims: [6, 6], actDim: 3, stateDim: 17 }, {
+      critic: "centralized",
+      hidden: [32, 32],
+    }),
+  ];
   try {
-    const r = await trainOffline(algo, { dataset: ds, task }, {
-      rounds: 4,
-      batchSize: 32,
-      evalEvery: 2,
-      evalEpisodes: 1,
-      references: { random: -284, expert: 3568.8, source: "paper" },
-    });
-    assertEquals(r.curve.map((p) => p.round), [0, 2, 4]);
-    assert(r.curve.every((p) => Number.isFinite(p.score) && Number.isFinite(p.normalized!)));
+    for (const algo of algos) {
+      const r = await trainOffline(algo, { dataset: ds, task }, {
+        rounds: 4,
+        batchSize: 32,
+        evalEvery: 2,
+        evalEpisodes: 1,
+        references: { random: -284, expert: 3568.8, source: "paper" },
+      });
+      assertEquals(r.curve.map((p) => p.round), [0, 2, 4]);
+      assert(r.curve.every((p) => Number.isFinite(p.score) && Number.isFinite(p.normalized!)));
+      assert(Number.isFinite(r.lastMetrics.criticLoss));
+    }
   } finally {
-    algo.dispose();
-  }
-  // MATD3 as MaMuJoCo runs it: centralized critics on the 17-D state
-  const matd3 = makeAlgorithm("itd3", { obsDims: [6, 6], actDim: 3, stateDim: 17 }, {
-    critic: "centralized",
-    hidden: [32, 32],
-  });
-  try {
-    const r = await trainOffline(matd3, { dataset: ds, task }, {
-      rounds: 2,
-      batchSize: 32,
-      evalEvery: 2,
-      evalEpisodes: 1,
-    });
-    assert(Number.isFinite(r.lastMetrics.criticLoss));
-  } finally {
-    matd3.dispose();
+    algos.forEach((a) => a.dispose());
   }
 });
 
