@@ -58,7 +58,7 @@ const SPREAD_N = [1, 2, 3, 4, 5];
 /**
  * The MuJoCo grids (Tables 3 and 4): the authors' HalfCheetah batch (256) and evaluation every 500
  * updates (5000 loop steps) at the paper profile; a CQL or OMAR round costs ~10x an MPE one here (256-unit
- * networks, 30 CQL candidates, CEM), so the quick profile trains 1000–2000 rounds on 2 seeds.
+ * networks, 30 CQL candidates, CEM), so the quick profile trains 1000–2000 rounds on 2 seeds (25–30 min).
  */
 const mujocoBase = (
   profile: Profile,
@@ -276,7 +276,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     name: "table3",
     description: "4 algorithms × 4 dataset qualities on multi-agent HalfCheetah 2x3 (MuJoCo)",
     title: "Table 3 (multi-agent HalfCheetah)",
-    cost: { smoke: "~1 min", quick: "~25 min (2 cores)", paper: "~170 h (1 core)" },
+    cost: { smoke: "~1 min", quick: "~30 min (2 cores)", paper: "~170 h (1 core)" },
     config: (p) => mujocoBase(p, ["halfcheetah_2x3"], ["random", "medium-replay", "medium", "expert"], 1000),
     paper: perQuality({
       random: { "MA-ICQ": [7.4, 0.0], "MA-TD3+BC": [7.4, 0.0], "MA-CQL": [7.4, 0.0], OMAR: [13.5, 7.0] },
@@ -299,7 +299,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     name: "table4",
     description: "TD3+BC, ICQ, CQL, OMAR on D4RL's dense Maze2D umaze / medium / large (single agent)",
     title: "Table 4 (Maze2D, single agent; D4RL normalisation)",
-    cost: { smoke: "~1 min", quick: "~15 min (2 cores)", paper: "~60 h (1 core)" },
+    cost: { smoke: "~1 min", quick: "~25 min (2 cores)", paper: "~60 h (1 core)" },
     config: (p) => ({
       ...mujocoBase(p, MAZES, ["waypoint"], 2000),
       algos: ["td3bc", "icq", "cql", "omar"],
