@@ -324,23 +324,11 @@ export async function generateDataset(
   } catch {
     table = null; // no measured references (1-D Spread, MuJoCo)
   }
-  const measured = () =>
-    evaluate(task, uniformRandomPolicy(Rng.fromSeed(0, "random-reference")), {
-      episodes,
-      seed: 0,
-      prey,
-      numEnvs,
-    })
-      .mean;
+  const score = (policy: JointPolicy) => evaluate(task, policy, { episodes, seed: 0, prey, numEnvs }).mean;
   const references = ladder
     ? {
-      random: table?.random ?? measured(),
-      expert: evaluate(task, snapshotJointPolicy(ladder.snapshots[ladder.snapshots.length - 1]), {
-        episodes,
-        seed: 0,
-        prey,
-        numEnvs,
-      }).mean,
+      random: table?.random ?? score(uniformRandomPolicy(Rng.fromSeed(0, "random-reference"))),
+      expert: score(snapshotJointPolicy(ladder.snapshots[ladder.snapshots.length - 1])),
       source:
         `random: kit uniform-random score; expert: the ladder's final snapshot, ${episodes} deterministic episodes`,
     }
