@@ -2,7 +2,7 @@
  * `deno task bench [env|train] …`: throughput.
  *
  *   env   [--task T] [--envs 1000] [--seconds 1] [--json]     env steps/s, single env and vectorized
- *   train [--algo A|all] [--task cooperative_navigation] [--critic decentralized|centralized]
+ *   train [--algo A|all] [--task cooperative_navigation|halfcheetah_2x3|…] [--critic decentralized|centralized]
  *         [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off] [--compare] [--json]
  *         update rounds/s (all learners); --compare runs the PyTorch reference of the authors' step
  *         (../shared/bench/omar_step_torch.py, one thread) right after each, in the same minute;
@@ -20,6 +20,7 @@ import { loadPrey, makeTask, MPE_TASKS } from "../lib/envs/mod.ts";
 import { referenceDir, REPO_ROOT } from "../lib/util/paths.ts";
 import { ALGORITHMS } from "../lib/algos/registry.ts";
 import { benchTrain } from "../lib/algos/bench.ts";
+import { loadTask } from "../lib/mujoco/tasks.ts";
 import { type BackendName, initBackend } from "../lib/nn/backend.ts";
 import { gemmBackend, nativeFma, setNativeKernels } from "../lib/nn/native.ts";
 import { blasInfo } from "../lib/nn/blas.ts";
@@ -104,8 +105,8 @@ runMain(async () => {
       ? [...ALGORITHMS]
       : [checkName("algorithm", flags.algo as string, ALGORITHMS)];
     const critic = checkName("critic", flags.critic as string, ["decentralized", "centralized"]);
-    const task = makeTask((flags.task as string | undefined) ?? "cooperative_navigation");
-    const prey = task.prey === null ? null : await loadPrey(task);
+    const task = await loadTask((flags.task as string | undefined) ?? "cooperative_navigation");
+    const prey = "world" in task && task.prey !== null ? await loadPrey(task) : null;
     const rounds = numberFlag(flags, "rounds", 20), batchSize = numberFlag(flags, "batch", 1024);
     if (flags.compare && task.name !== "cooperative_navigation") {
       throw new KitInputError("--compare needs --task cooperative_navigation (the reference's shapes)");

@@ -7,7 +7,7 @@
  */
 import { collectDataset } from "../behaviour/collect.ts";
 import { uniformRandomPolicy } from "../envs/policy.ts";
-import type { ParticleTask } from "../envs/task.ts";
+import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import { Rng } from "../util/rng.ts";
 import { type AlgorithmOptions, makeAlgorithm } from "./registry.ts";
@@ -45,12 +45,13 @@ export interface BenchTrainResult {
   batchSize: number;
 }
 
-/** Times `algo` on `task`. */
+/** Times `algo` on `task` (particle or MuJoCo; with the task's settings and, on HalfCheetah, its state). */
 export function benchTrain(
   algo: string,
-  task: ParticleTask,
+  anyTask: AnyTask,
   options: BenchTrainOptions = {},
 ): BenchTrainResult {
+  const task = asEnvTask(anyTask);
   const rounds = options.rounds ?? 20, warmup = options.warmup ?? 3, B = options.batchSize ?? 1024;
   const dataset = collectDataset(task, uniformRandomPolicy(Rng.fromSeed(0, "bench")), {
     samples: options.samples ?? 100_000,
@@ -65,7 +66,11 @@ export function benchTrain(
       kitVersion: "",
     },
   });
-  const spec = { obsDims: task.learners.map((i) => task.obsDims[i]), actDim: task.actDim };
+  const spec = {
+    obsDims: task.learners.map((i) => task.obsDims[i]),
+    actDim: task.actDim,
+    ...(task.stateDim ? { stateDim: task.stateDim } : {}),
+  };
   const algorithm = makeAlgorithm(algo, spec, {
     ...options.algorithm,
     context: { task: task.name, quality: options.quality ?? "medium" },
