@@ -62,10 +62,9 @@ const SPREAD_N = [1, 2, 3, 4, 5];
  */
 const mujocoBase = (
   profile: Profile,
-  tasks: string[],
-  qualities: string[],
-  quickRounds: number,
+  grid: { tasks: string[]; qualities: string[]; quickRounds: number },
 ): GridConfig => {
+  const { tasks, qualities, quickRounds } = grid;
   const base = { ...gridDefaults(profile), tasks, qualities, batchSize: 256 };
   if (profile === "smoke") {
     return { ...base, seeds: 1, samples: 2_000, rounds: 10, batchSize: 64, evalEvery: 5, evalEpisodes: 1 };
@@ -277,7 +276,12 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     description: "4 algorithms × 4 dataset qualities on multi-agent HalfCheetah 2x3 (MuJoCo)",
     title: "Table 3 (multi-agent HalfCheetah)",
     cost: { smoke: "~1 min", quick: "~30 min (2 cores)", paper: "~170 h (1 core)" },
-    config: (p) => mujocoBase(p, ["halfcheetah_2x3"], ["random", "medium-replay", "medium", "expert"], 1000),
+    config: (p) =>
+      mujocoBase(p, {
+        tasks: ["halfcheetah_2x3"],
+        qualities: ["random", "medium-replay", "medium", "expert"],
+        quickRounds: 1000,
+      }),
     paper: perQuality({
       random: { "MA-ICQ": [7.4, 0.0], "MA-TD3+BC": [7.4, 0.0], "MA-CQL": [7.4, 0.0], OMAR: [13.5, 7.0] },
       "medium-replay": {
@@ -301,7 +305,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     title: "Table 4 (Maze2D, single agent; D4RL normalisation)",
     cost: { smoke: "~1 min", quick: "~25 min (2 cores)", paper: "~60 h (1 core)" },
     config: (p) => ({
-      ...mujocoBase(p, MAZES, ["waypoint"], 2000),
+      ...mujocoBase(p, { tasks: MAZES, qualities: ["waypoint"], quickRounds: 2000 }),
       algos: ["td3bc", "icq", "cql", "omar"],
       columns: [
         { label: "TD3+BC", algo: "td3bc" },
