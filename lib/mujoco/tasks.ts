@@ -154,9 +154,9 @@ export class MujocoVecEnv implements VecEnv {
 
 function mujocoTask(
   name: MujocoTaskName,
-  make: () => MujocoEnv,
-  publishedReferences: MujocoTask["publishedReferences"],
+  parts: { make: () => MujocoEnv; publishedReferences: MujocoTask["publishedReferences"] },
 ): MujocoTask {
+  const { make, publishedReferences } = parts;
   const probe = make();
   const task: MujocoTask = {
     name,
@@ -183,17 +183,20 @@ function mujocoTask(
 /** The MuJoCo task `name` on a loaded module (synchronous). */
 export function mujocoTaskFromModule(mujoco: MujocoModule, name: string): MujocoTask {
   if (name === "halfcheetah_2x3") {
-    return mujocoTask(name, () => HalfCheetahEnv.fromModule(mujoco), {
-      ...HALF_CHEETAH_PAPER_REFERENCES,
-      source: "paper App. C.1.1 (MuJoCo 1.5/2.0)",
+    return mujocoTask(name, {
+      make: () => HalfCheetahEnv.fromModule(mujoco),
+      publishedReferences: { ...HALF_CHEETAH_PAPER_REFERENCES, source: "paper App. C.1.1 (MuJoCo 1.5/2.0)" },
     });
   }
   const maze = /^maze2d_(umaze|medium|large)_dense$/.exec(name);
   if (maze) {
     const layout = maze[1] as Maze2dLayoutName;
-    return mujocoTask(name as MujocoTaskName, () => Maze2dEnv.fromModule(mujoco, layout), {
-      ...MAZE2D_LAYOUTS[layout].dense,
-      source: "D4RL ref_min / ref_max (d4rl/infos.py)",
+    return mujocoTask(name as MujocoTaskName, {
+      make: () => Maze2dEnv.fromModule(mujoco, layout),
+      publishedReferences: {
+        ...MAZE2D_LAYOUTS[layout].dense,
+        source: "D4RL ref_min / ref_max (d4rl/infos.py)",
+      },
     });
   }
   throw new KitInputError(`unknown MuJoCo task "${name}"; expected one of: ${MUJOCO_TASKS.join(", ")}`);
