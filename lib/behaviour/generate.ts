@@ -49,6 +49,21 @@ export const QUALITIES = ["random", "medium-replay", "medium", "expert", "full-r
 /** A dataset quality. */
 export type Quality = typeof QUALITIES[number];
 
+/** Whether a quality's data come from the behaviour ladder (uniform-random and D4RL's waypoint data do not). */
+export function usesLadder(quality: string): boolean {
+  return quality !== "random" && quality !== "waypoint";
+}
+
+/** Throws unless `task` has `quality` data: Maze2D has only D4RL's `waypoint` data, the other tasks the rest. */
+function checkTaskQuality(task: string, quality: string): void {
+  if ((quality === "waypoint") !== task.startsWith("maze2d_")) {
+    throw new KitInputError(
+      `task ${task} has no ${quality} data; Maze2D has only "waypoint" (D4RL's), the others random, ` +
+        "medium-replay, medium, expert and full-replay",
+    );
+  }
+}
+
 /**
  * The folder name of a quality: `full-replay-10pct` for a fraction below 100% of the full replay, else the
  * quality itself. `parseQuality` in the experiments reads it back.
@@ -176,10 +191,8 @@ export function buildDataset(
   },
 ): MultiAgentDataset {
   const T = task.episodeLength;
+  checkTaskQuality(task.name, quality);
   if (quality === "waypoint") {
-    if (!task.name.startsWith("maze2d_")) {
-      throw new KitInputError(`quality "waypoint" is D4RL's Maze2D data; task ${task.name} has none`);
-    }
     const env = (task as MujocoTask).makeEnv() as Maze2dEnv;
     try {
       const ds = maze2dDataset(env, {
@@ -298,18 +311,13 @@ export async function generateDataset(
   if (fraction < 100 && quality !== "full-replay") {
     throw new KitInputError("--fraction applies to full-replay only");
   }
-  if ((quality === "waypoint") !== task.name.startsWith("maze2d_")) {
-    throw new KitInputError(
-      `task ${task.name} has no ${quality} data; Maze2D has only "waypoint" (D4RL's), the others random, ` +
-        "medium-replay, medium, expert and full-replay",
-    );
-  }
+  checkTaskQuality(task.name, quality);
   const preySource = task.prey === null ? null : options.prey ?? "original";
   const numEnvs = options.numEnvs ?? (mujoco ? 100 : 1000);
   const episodes = mujoco ? 100 : 1000;
-  const ladder = quality === "random" || quality === "waypoint"
-    ? null
-    : options.ladder ?? await readLadder(ladderPath(task.name, preySource, options.ladderDir));
+  const ladder = usesLadder(quality)
+    ? options.ladder ?? await readLadder(ladderPath(task.name, preySource, options.ladderDir))
+    : null;
   const prey = preySource && "world" in task
     ? await loadPrey(task, { source: preySource, path: options.preyWeights })
     : null;

@@ -15,7 +15,7 @@ import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
 import { makeTask } from "../envs/registry.ts";
 import { isMujocoTask } from "../mujoco/tasks.ts";
-import { qualityName } from "../behaviour/generate.ts";
+import { qualityName, usesLadder } from "../behaviour/generate.ts";
 import { defaultPreySource, type PreySource } from "../envs/prey.ts";
 
 /** One column of a grid: an algorithm with options (e.g. OMAR with the CEM sampler, or τ = 0.3). */
@@ -125,7 +125,7 @@ export async function datasetSources(
   prey: PreySource | undefined,
 ): Promise<string | undefined> {
   const files = [
-    ...(quality === "random" || quality === "waypoint" ? [] : [ladderPath(task, prey ?? null)]),
+    ...(usesLadder(quality) ? [ladderPath(task, prey ?? null)] : []),
     ...(prey === "kit" ? [join(REPO_ROOT, "fixtures", "prey", `${task}.json`)] : []),
   ];
   if (files.length === 0) return undefined;
@@ -149,9 +149,8 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
     const ladderSources = hasLadder ? await datasetSources(task, "expert", prey) : undefined;
     for (const q of c.qualities) {
       const { quality, fraction } = parseQuality(q);
-      const ladderFree = quality === "random" || quality === "waypoint";
-      const sources = ladderFree ? randomSources : ladderSources;
-      if (!ladderFree && !hasLadder) {
+      const sources = usesLadder(quality) ? ladderSources : randomSources;
+      if (usesLadder(quality) && !hasLadder) {
         missing.push(`${task}/${q}${prey ? ` (${prey} prey)` : ""}`);
         continue;
       }
