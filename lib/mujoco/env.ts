@@ -53,6 +53,8 @@ export interface MujocoEnv {
   readonly obs: readonly Float64Array[];
   /** The current global state. */
   readonly state: Float64Array;
+  /** The actions of the last step as applied, clipped to [−1, 1], agent after agent. */
+  readonly lastAction: Float64Array;
   /** Starts an episode from a seed (stream `"<name>-reset"`) or from the given stream; returns `obs`. */
   reset(source: number | Rng): readonly Float64Array[];
   /** Applies one action per agent (clipped to [−1, 1]) and advances the simulation. */

@@ -109,14 +109,9 @@ export class MujocoVecEnv implements VecEnv {
       for (let i = 0; i < nA; i++) {
         for (let c = 0; c < d; c++) views[i][c] = actions[i][e * d + c];
       }
-      const r = env.step(views); // checks and clips a copy
-      for (let i = 0; i < nA; i++) {
-        for (let c = 0; c < d; c++) {
-          const a = views[i][c];
-          views[i][c] = a > 1 ? 1 : a < -1 ? -1 : a;
-        }
-        this.rewards[e * nA + i] = r.rewards[i];
-      }
+      const r = env.step(views); // checks the actions and applies them clipped
+      this.actions.set(env.lastAction, e * nA * d);
+      for (let i = 0; i < nA; i++) this.rewards[e * nA + i] = r.rewards[i];
       this.scores[e] += r.rewards[0];
     });
     this.#t++;
