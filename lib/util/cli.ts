@@ -38,20 +38,91 @@ export function parseFlags(args: string[], spec: FlagSpec): ParsedArgs {
   }
 }
 
-/** Reads a flag as a finite number, with a clear error naming the flag. */
-export function numberFlag(flags: ParsedArgs["flags"], name: string, fallback: number): number {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(value)) {
-    throw new KitInputError(`--${name} expects a number, got "${raw}"`);
+/** What a numeric flag accepts: by default any finite number. */
+export interface NumberRule {
+  /** Whole numbers only. */
+  integer?: boolean;
+  /** Smallest value allowed (inclusive). */
+  min?: number;
+  /** Values must be greater than this. */
+  above?: number;
+  /** Largest value allowed (inclusive). */
+  max?: number;
+}
+
+/** "a positive integer", "a number > 0", "an integer in [1, 100]", … for error messages. */
+export function describeRule(rule: NumberRule): string {
+  const kind = rule.integer ? "integer" : "number";
+  const { min, above, max } = rule;
+  if (min !== undefined && max !== undefined) {
+    return `${rule.integer ? "an" : "a"} ${kind} in [${min}, ${max}]`;
   }
-  return value;
+  if (rule.integer && min === 1 && max === undefined) return "a positive integer";
+  if (rule.integer && min === 0 && max === undefined) return "a non-negative integer";
+  if (above === 0 && max === undefined) return `a positive ${kind}`;
+  const parts = [
+    min !== undefined ? `≥ ${min}` : "",
+    above !== undefined ? `> ${above}` : "",
+    max !== undefined ? `≤ ${max}` : "",
+  ].filter(Boolean);
+  return `${rule.integer ? "an" : "a"} ${kind}${parts.length ? " " + parts.join(" and ") : ""}`;
 }
 
 /**
- * Runs a task's `main`, printing a {@link KitInputError} as one line (no stack) with exit code 2.
- * Other errors keep their stack: they are bugs.
+ * Parses `raw` as a number obeying `rule`; anything else (text, "", NaN, ±Infinity, 2.5 for an integer,
+ * a value out of range) is a {@link KitInputError} naming `what` (e.g. `--rounds`) and what it expects.
+ */
+export function parseNumber(what: string, raw: unknown, rule: NumberRule = {}): number {
+  const value = typeof raw === "number"
+    ? raw
+    : typeof raw === "string" && raw.trim() !== ""
+    ? Number(raw)
+    : NaN;
+  const ok = Number.isFinite(value) &&
+    (!rule.integer || Number.isSafeInteger(value)) &&
+    (rule.min === undefined || value >= rule.min) &&
+    (rule.above === undefined || value > rule.above) &&
+    (rule.max === undefined || value <= rule.max);
+  if (!ok) throw new KitInputError(`${what} expects ${describeRule(rule)}, got "${raw}"`);
+  return value;
+}
+
+/** Reads flag `--name` as a number obeying `rule` (default: any finite number), or `fallback` when absent. */
+export function numberFlag(
+  flags: ParsedArgs["flags"],
+  name: string,
+  fallback: number,
+  rule: NumberRule = {},
+): number {
+  const raw = flags[name];
+  return raw === undefined ? fallback : parseNumber(`--${name}`, raw, rule);
+}
+
+/** Reads flag `--name` as an integer ≥ `min` (default 1), or `fallback` when absent. */
+export function intFlag(flags: ParsedArgs["flags"], name: string, fallback: number, min = 1): number {
+  return numberFlag(flags, name, fallback, { integer: true, min });
+}
+
+/** Deno's errors for a path that cannot be written or read as asked: reported in one line, not as a bug. */
+const SYSTEM_ERRORS = [
+  Deno.errors.PermissionDenied,
+  Deno.errors.NotFound,
+  Deno.errors.NotADirectory,
+  Deno.errors.IsADirectory,
+  Deno.errors.AlreadyExists,
+  Deno.errors.NotCapable,
+];
+
+/** Whether `err` is an operating-system error about a path (missing, unwritable, full disk, read-only). */
+export function isSystemError(err: unknown): err is Error {
+  return err instanceof Error &&
+    (SYSTEM_ERRORS.some((E) => err instanceof E) || /\(os error \d+\)/.test(err.message));
+}
+
+/**
+ * Runs a task's `main`: a {@link KitInputError} is printed as one line (no stack) with exit code 2; an
+ * operating-system error about a path (permission, read-only or full disk, a file where a folder is
+ * expected) as one line with exit code 1. Other errors keep their stack: they are bugs.
  */
 export async function runMain(main: () => Promise<number | void>): Promise<void> {
   try {
@@ -61,6 +132,10 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
     if (err instanceof KitInputError) {
       console.error(`error: ${err.message}`);
       Deno.exit(2);
+    }
+    if (isSystemError(err)) {
+      console.error(`error: ${err.message}`);
+      Deno.exit(1);
     }
     throw err;
   }
