@@ -7,7 +7,8 @@
  * @module
  */
 import { join } from "node:path";
-import { parseFlags, runMain } from "../lib/util/cli.ts";
+import { intFlag, parseFlags, runMain } from "../lib/util/cli.ts";
+import { ensureWritableDir } from "../lib/util/fs.ts";
 import { KitInputError } from "../lib/util/errors.ts";
 import { parseProfile, PROFILES } from "../lib/experiments/profiles.ts";
 import { findTarget, TARGETS } from "../lib/experiments/targets.ts";
@@ -18,6 +19,8 @@ const USAGE = `usage:
   deno task reproduce TARGET [--profile smoke|quick|paper] [--jobs N] [--shard i/n | --shards n] [--out results]
                              [--seeds N] [--rounds N] [--batch N] [--samples N] [--eval-every N] [--eval-episodes N]
                              [--algos a,b] [--tasks a,b] [--qualities a,b] [--preset official|paper]
+                             [--minibatches fresh|reseed]   (reseed: the authors' loop, minibatches repeat
+                                                             between evaluations; official-code.md §4)
   deno task reproduce list
   deno task reproduce merge TARGET DIR... [--profile P] [--out results]   (assemble the table from shard folders)`;
 
@@ -32,6 +35,7 @@ const KNOBS = [
   "tasks",
   "qualities",
   "preset",
+  "minibatches",
 ];
 
 runMain(async () => {
@@ -62,16 +66,15 @@ runMain(async () => {
   if (merge && positionals.length < 3) {
     throw new KitInputError(`merge needs a target and at least one results folder; ${USAGE}`);
   }
-  const jobs = Number(flags.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) {
-    throw new KitInputError(`--jobs expects a positive integer, got "${flags.jobs}"`);
-  }
-  const shardCount = flags.shards === undefined ? undefined : Number(flags.shards);
+  const jobs = intFlag(flags, "jobs", 1);
+  const shardCount = flags.shards === undefined ? undefined : intFlag(flags, "shards", 1);
+  const shard = merge ? undefined : parseShard(flags.shard as string | undefined, shardCount);
   const root = flags.out as string;
   const outDir = join(root, target.name, profile);
   const overrides = Object.fromEntries(
     KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
   );
+  await ensureWritableDir(outDir, "--out", { create: false });
   await initBackend();
   console.log(`reproduce ${target.name} (profile ${profile}; ${target.cost[profile]}) → ${outDir}`);
   console.log(
@@ -80,7 +83,7 @@ runMain(async () => {
       outDir,
       root,
       jobs,
-      shard: merge ? undefined : parseShard(flags.shard as string | undefined, shardCount),
+      shard,
       overrides,
       reportOnly: merge,
       mergeRoots: merge ? positionals.slice(2) : undefined,

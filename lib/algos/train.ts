@@ -1,6 +1,7 @@
 /**
  * The offline training loop: dataset in; every round each learner gets a minibatch (drawn with
- * replacement from its own seeded stream, or one shared draw for centralized critics) and the algorithm
+ * replacement from its own seeded stream, or one shared draw for centralized critics; with `minibatches:
+ * "reseed"` the streams restart at every evaluation, as the authors' loop does) and the algorithm
  * updates; every `evalEvery` rounds the policy is evaluated on fixed episodes; a learning curve comes
  * out. With a checkpoint path it saves everything (algorithm, streams, curve) atomically — float32
  * arrays bit for bit — and resumes from it, giving the same numbers as an uninterrupted run.
@@ -13,7 +14,7 @@ import type { Float64Policy } from "../envs/frozen_policy.ts";
 import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
 import { normalizedScore, type ReferenceScores } from "../eval/references.ts";
 import { evaluate } from "../eval/rollout.ts";
-import { KitInputError } from "../util/errors.ts";
+import { checkName, KitInputError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
@@ -29,6 +30,18 @@ export interface CurvePoint {
   normalized: number | null;
 }
 
+/**
+ * How minibatch indices are drawn. `fresh`: each learner's stream runs on for the whole run, so every
+ * round sees new rows. `reseed`: the authors' `main.py` (official-code.md §4): the streams restart from
+ * the same state at every evaluation (their global NumPy generator is re-seeded there), so the
+ * minibatches drawn between two evaluations repeat for the whole run (at most `evalEvery × B` distinct
+ * rows per learner).
+ */
+export type MinibatchMode = "fresh" | "reseed";
+
+/** The minibatch modes, `fresh` (the default) first. */
+export const MINIBATCH_MODES: readonly MinibatchMode[] = ["fresh", "reseed"];
+
 /** Options of {@link trainOffline}. */
 export interface TrainOptions {
   /** Update rounds (one round = every learner updated once, then the targets). */
@@ -43,6 +56,8 @@ export interface TrainOptions {
   evalSeed?: number;
   /** Seed of the minibatch streams. Default 0. */
   seed?: number;
+  /** `fresh` (default) or `reseed` (the authors' repetition: streams restart at every evaluation). */
+  minibatches?: MinibatchMode;
   /** The frozen prey for evaluation (tasks with one). */
   prey?: Float64Policy | null;
   /** References for the normalised score. */
@@ -96,6 +111,7 @@ export function rowsWithSuccessor(ds: MultiAgentDataset): Int32Array {
 export class Minibatcher {
   /** The per-learner streams (saved in checkpoints). */
   streams: Rng[];
+  readonly #seed: number;
   readonly #algorithm: OfflineAlgorithm;
   readonly #dataset: MultiAgentDataset;
   readonly #task: AnyTask;
@@ -112,7 +128,9 @@ export class Minibatcher {
   ) {
     const { dataset, task } = data, B = options.batchSize;
     this.#algorithm = algorithm, this.#dataset = dataset, this.#task = task;
-    this.streams = task.learners.map((_, k) => Rng.fromSeed(options.seed, `minibatch-${k}`));
+    this.#seed = options.seed;
+    this.streams = [];
+    this.restart();
     this.#batches = task.learners.map((i) =>
       allocBatch(task.obsDims[i], task.actDim, B, { stateDim: dataset.agents[i].stateDim })
     );
@@ -124,6 +142,11 @@ export class Minibatcher {
     if (this.#successor && this.#successor.length === 0) {
       throw new KitInputError("dataset has no transition with a next step");
     }
+  }
+
+  /** Puts every stream back to its initial state (`reseed` mode does this at every evaluation). */
+  restart(): void {
+    this.streams = this.#task.learners.map((_, k) => Rng.fromSeed(this.#seed, `minibatch-${k}`));
   }
 
   /** The next round's minibatches. */
@@ -172,6 +195,7 @@ export async function trainOffline(
     }
   });
   const B = options.batchSize ?? 1024, evalEvery = options.evalEvery ?? 10;
+  const mode = checkName("minibatch mode", options.minibatches ?? "fresh", MINIBATCH_MODES);
   const minibatches = new Minibatcher(algorithm, data, { batchSize: B, seed: options.seed ?? 0 });
 
   let round = 0;
@@ -197,6 +221,7 @@ export async function trainOffline(
       normalized: options.references ? normalizedScore(r.mean, options.references) : null,
     };
     curve.push(point);
+    if (mode === "reseed") minibatches.restart();
     options.onEval?.(point, lastMetrics);
   };
   const save = async () => {

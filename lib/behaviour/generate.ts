@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { datasetDir, envIdForTask, writeOmarDataset } from "../data/omar_layout.ts";
 import type { AgentData, DatasetMeta, MultiAgentDataset } from "../data/dataset.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
@@ -36,7 +36,7 @@ import type { Maze2dEnv } from "../mujoco/maze2d.ts";
 import { referenceScores } from "../eval/references.ts";
 import { evaluate } from "../eval/rollout.ts";
 import { KitInputError } from "../util/errors.ts";
-import { exists } from "../util/fs.ts";
+import { exists, type LockHolder, tryLock } from "../util/fs.ts";
 import { Rng } from "../util/rng.ts";
 import { KIT_VERSION } from "../util/version.ts";
 import { collectDataset } from "./collect.ts";
@@ -70,6 +70,26 @@ function checkTaskQuality(task: string, quality: string): void {
  */
 export function qualityName(quality: string, fraction?: number): string {
   return fraction !== undefined && fraction < 100 ? `${quality}-${fraction}pct` : quality;
+}
+
+/** Another process is writing the dataset folder `dir` now (it holds `dir.lock`). */
+export class DatasetBusyError extends KitInputError {
+  /** Creates the error for `dir` held by `holder`. */
+  constructor(readonly dir: string, readonly holder: LockHolder) {
+    super(
+      `${dir} is being written by another process (pid ${holder.pid} on ${holder.host}, since ${holder.since}); ` +
+        `wait for it to finish, or remove ${dir}.lock if that process is gone`,
+    );
+    this.name = "DatasetBusyError";
+  }
+}
+
+/** Removes `dir.partial-*` folders beside `dir` (left by interrupted writers; call only while holding `dir.lock`). */
+async function sweepPartials(dir: string): Promise<void> {
+  const prefix = `${basename(dir)}.partial-`;
+  for await (const e of Deno.readDir(dirname(dir))) {
+    if (e.name.startsWith(prefix)) await Deno.remove(join(dirname(dir), e.name), { recursive: true });
+  }
 }
 
 /** Exploration noise of behaviour rollouts (the online trainer's). */
@@ -323,47 +343,63 @@ export async function generateDataset(
     : null;
   const qualityDir = qualityName(quality, fraction);
   const dir = datasetDir(options.out, envIdForTask(task.name), qualityDir, options.seed);
-  if (!options.force && await exists(dir)) {
-    throw new KitInputError(`${dir} already exists; pass --force to replace it`);
-  }
-  let table = null;
-  try {
-    table = referenceScores(task.name, preySource);
-  } catch {
-    table = null; // no measured references (1-D Spread, MuJoCo)
-  }
-  const score = (policy: JointPolicy) => evaluate(task, policy, { episodes, seed: 0, prey, numEnvs }).mean;
-  const references = ladder
-    ? {
-      random: table?.random ?? score(uniformRandomPolicy(Rng.fromSeed(0, "random-reference"))),
-      expert: score(snapshotJointPolicy(ladder.snapshots[ladder.snapshots.length - 1])),
-      source:
-        `random: kit uniform-random score; expert: the ladder's final snapshot, ${episodes} deterministic episodes`,
+  const refuseExisting = async () => {
+    if (!options.force && await exists(dir)) {
+      throw new KitInputError(`${dir} already exists; pass --force to replace it`);
     }
-    : table;
-  const dataset = buildDataset(task, quality, {
-    seed: options.seed,
-    samples: options.samples ?? 1_000_000,
-    ladder,
-    prey,
-    randomReference: references?.random ?? 0, // used with a ladder only
-    fraction,
-    numEnvs,
-    onProgress: options.onProgress,
-    meta: {
-      seed: options.seed,
-      preySource,
-      referenceScores: references,
-      kitVersion: KIT_VERSION,
-      extra: { numEnvs, ...(fraction < 100 ? { fraction } : {}) },
-    },
-  });
+  };
+  await refuseExisting();
+  // one writer per folder: a lock beside it, taken before the work and held until the rename
   await Deno.mkdir(dirname(dir), { recursive: true });
-  const tmp = `${dir}.partial-${Deno.pid}`;
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp);
-  await writeOmarDataset(tmp, dataset);
-  if (await exists(dir)) await Deno.remove(dir, { recursive: true }); // only reached with force
-  await Deno.rename(tmp, dir);
-  return { dir, dataset };
+  const lock = await tryLock(`${dir}.lock`);
+  if (!("release" in lock)) throw new DatasetBusyError(dir, lock.holder);
+  try {
+    await refuseExisting(); // another writer may have finished it while this one started
+    await sweepPartials(dir);
+    let table = null;
+    try {
+      table = referenceScores(task.name, preySource);
+    } catch {
+      table = null; // no measured references (1-D Spread, MuJoCo)
+    }
+    const score = (policy: JointPolicy) => evaluate(task, policy, { episodes, seed: 0, prey, numEnvs }).mean;
+    const references = ladder
+      ? {
+        random: table?.random ?? score(uniformRandomPolicy(Rng.fromSeed(0, "random-reference"))),
+        expert: score(snapshotJointPolicy(ladder.snapshots[ladder.snapshots.length - 1])),
+        source:
+          `random: kit uniform-random score; expert: the ladder's final snapshot, ${episodes} deterministic episodes`,
+      }
+      : table;
+    const dataset = buildDataset(task, quality, {
+      seed: options.seed,
+      samples: options.samples ?? 1_000_000,
+      ladder,
+      prey,
+      randomReference: references?.random ?? 0, // used with a ladder only
+      fraction,
+      numEnvs,
+      onProgress: options.onProgress,
+      meta: {
+        seed: options.seed,
+        preySource,
+        referenceScores: references,
+        kitVersion: KIT_VERSION,
+        extra: { numEnvs, ...(fraction < 100 ? { fraction } : {}) },
+      },
+    });
+    const tmp = `${dir}.partial-${Deno.pid}`;
+    await Deno.mkdir(tmp);
+    try {
+      await writeOmarDataset(tmp, dataset);
+      if (await exists(dir)) await Deno.remove(dir, { recursive: true }); // only reached with force
+      await Deno.rename(tmp, dir);
+    } catch (err) {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      throw err;
+    }
+    return { dir, dataset };
+  } finally {
+    await lock.release();
+  }
 }

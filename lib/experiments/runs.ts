@@ -9,14 +9,23 @@
 import { join } from "node:path";
 import type { AlgorithmOptions } from "../algos/registry.ts";
 import { makeAlgorithm } from "../algos/registry.ts";
-import { type CurvePoint, trainOffline } from "../algos/train.ts";
-import { generateDataset, qualityName } from "../behaviour/generate.ts";
+import { type CurvePoint, type MinibatchMode, trainOffline } from "../algos/train.ts";
+import { DatasetBusyError, generateDataset, qualityName } from "../behaviour/generate.ts";
 import { datasetDir, envIdForTask, readOmarDataset } from "../data/omar_layout.ts";
 import { loadPrey, type PreySource } from "../envs/prey.ts";
 import { loadTask } from "../mujoco/tasks.ts";
 import type { Preset } from "../algos/presets.ts";
 import { KitInputError } from "../util/errors.ts";
-import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
+import {
+  exists,
+  type LockHolder,
+  lockHolder,
+  readJsonFile,
+  sha256Hex,
+  tryLock,
+  writeFileAtomic,
+  writeTextFileAtomicSync,
+} from "../util/fs.ts";
 import { KIT_VERSION } from "../util/version.ts";
 import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
 import type { OfflineAlgorithm } from "../algos/types.ts";
@@ -53,8 +62,14 @@ export interface RunSpec {
   dataset: DatasetSpec;
   /** Seed of weights, minibatches and algorithm draws. */
   seed: number;
-  /** Training budget. */
-  budget: { rounds: number; batchSize: number; evalEvery: number; evalEpisodes: number };
+  /** Training budget, and how minibatches are drawn (absent: `fresh`). */
+  budget: {
+    rounds: number;
+    batchSize: number;
+    evalEvery: number;
+    evalEpisodes: number;
+    minibatches?: MinibatchMode;
+  };
 }
 
 /** What a finished run leaves. */
@@ -147,35 +162,108 @@ export async function loadRunModel(result: RunResult, roots: readonly string[]):
   );
 }
 
-/** Makes (or finds) the run's dataset; returns its folder. Safe against concurrent workers: generation is atomic. */
-export async function ensureDataset(root: string, ds: DatasetSpec): Promise<string> {
-  const base = datasetRoot(root, ds);
-  const dir = datasetDir(base, envIdForTask(ds.task), qualityName(ds.quality, ds.fraction), ds.seed);
-  if (await exists(join(dir, "manifest.json"))) return dir;
-  try {
-    await generateDataset({
-      task: ds.task,
-      quality: ds.quality,
-      seed: ds.seed,
-      samples: ds.samples,
-      fraction: ds.fraction,
-      prey: ds.prey,
-      out: base,
-    });
-  } catch (err) {
-    // another worker may have finished the same dataset first
-    if (!(await exists(join(dir, "manifest.json")))) throw err;
-  }
-  return dir;
+/** The folder of a run's dataset under results root `root`. */
+export function datasetFolder(root: string, ds: DatasetSpec): string {
+  return datasetDir(
+    datasetRoot(root, ds),
+    envIdForTask(ds.task),
+    qualityName(ds.quality, ds.fraction),
+    ds.seed,
+  );
 }
 
-/** Executes one run under `root/runs/<id>` (skips it when finished, resumes it when interrupted). */
+/** Seconds between looks at a dataset or run that another process is making. */
+const POLL_SECONDS = 2;
+
+const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+/**
+ * Makes (or finds) the run's dataset; returns its folder. Safe against concurrent workers and processes:
+ * one of them generates it (holding its lock), the others wait for it and then read it.
+ */
+export async function ensureDataset(root: string, ds: DatasetSpec): Promise<string> {
+  const base = datasetRoot(root, ds);
+  const dir = datasetFolder(root, ds);
+  for (;;) {
+    if (await exists(join(dir, "manifest.json"))) return dir;
+    if (await lockHolder(`${dir}.lock`)) {
+      await sleep(POLL_SECONDS);
+      continue;
+    }
+    try {
+      await generateDataset({
+        task: ds.task,
+        quality: ds.quality,
+        seed: ds.seed,
+        samples: ds.samples,
+        fraction: ds.fraction,
+        prey: ds.prey,
+        out: base,
+      });
+      return dir;
+    } catch (err) {
+      // another process took the lock first, or finished the same dataset first
+      if (err instanceof DatasetBusyError) continue;
+      if (await exists(join(dir, "manifest.json"))) return dir;
+      if (await exists(dir)) {
+        throw new KitInputError(
+          `${dir} holds an incomplete dataset (no manifest.json); delete that folder and run again`,
+        );
+      }
+      throw err;
+    }
+  }
+}
+
+/** The run `id` is being trained by another process (it holds `runs/<id>/lock`). */
+export class RunBusyError extends Error {
+  /** Creates the error for run `id` held by `holder`. */
+  constructor(readonly id: string, readonly holder: LockHolder) {
+    super(`run ${id} is being trained by another process (pid ${holder.pid} on ${holder.host})`);
+    this.name = "RunBusyError";
+  }
+}
+
+/** Reads a run's accumulated wall seconds (0 when absent; a damaged file is named and restarted from 0). */
+async function readElapsed(file: string): Promise<number> {
+  try {
+    const seconds = (await readJsonFile<{ seconds: number }>(file))?.seconds ?? 0;
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  } catch {
+    // reported below
+  }
+  console.error(
+    `warning: ${file} is damaged; the run's wall time restarts from 0 (training state is intact)`,
+  );
+  return 0;
+}
+
+/**
+ * Executes one run under `root/runs/<id>` (skips it when finished, resumes it when interrupted). Only one
+ * process trains a run at a time: it holds `runs/<id>/lock`; another process asking for the same run gets
+ * a {@link RunBusyError} (the scheduler then waits for that run's result).
+ */
 export async function executeRun(spec: RunSpec, root: string): Promise<RunResult> {
   const id = await runId(spec);
   const dir = join(root, "runs", id);
   const done = await readResult(dir);
   if (done) return done;
   await Deno.mkdir(dir, { recursive: true });
+  const lock = await tryLock(join(dir, "lock"));
+  if (!("release" in lock)) throw new RunBusyError(id, lock.holder);
+  try {
+    return (await readResult(dir)) ?? await trainRun(spec, { id, dir, root });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Trains run `id` (its lock held) and writes its model and result. */
+async function trainRun(
+  spec: RunSpec,
+  at: { id: string; dir: string; root: string },
+): Promise<RunResult> {
+  const { id, dir, root } = at;
   await writeFileAtomic(join(dir, "spec.json"), JSON.stringify(spec, null, 2) + "\n");
   const task = await loadTask(spec.dataset.task);
   const dataDir = await ensureDataset(root, spec.dataset);
@@ -186,21 +274,20 @@ export async function executeRun(spec: RunSpec, root: string): Promise<RunResult
   const algo = await makeRunAlgorithm(spec);
   const t0 = performance.now();
   const elapsedFile = join(dir, "elapsed.json");
-  const before = (await exists(elapsedFile))
-    ? JSON.parse(await Deno.readTextFile(elapsedFile)).seconds as number
-    : 0;
+  const before = await readElapsed(elapsedFile);
   const r = await trainOffline(algo, { dataset, task }, {
     rounds: spec.budget.rounds,
     batchSize: spec.budget.batchSize,
     evalEvery: spec.budget.evalEvery,
     evalEpisodes: spec.budget.evalEpisodes,
+    minibatches: spec.budget.minibatches,
     seed: spec.seed,
     prey,
     references: dataset.meta.referenceScores,
     checkpointPath: join(dir, "checkpoint.json"),
     checkpointEvery: Math.max(10, Math.round(spec.budget.rounds / 20)),
     onEval: () => {
-      Deno.writeTextFileSync(
+      writeTextFileAtomicSync(
         elapsedFile,
         JSON.stringify({ seconds: before + (performance.now() - t0) / 1000 }),
       );

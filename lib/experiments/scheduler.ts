@@ -11,8 +11,17 @@ import { join } from "node:path";
 import { KitInputError } from "../util/errors.ts";
 import { REPO_ROOT } from "../util/paths.ts";
 import { Progress } from "../util/progress.ts";
-import { writeFileAtomic } from "../util/fs.ts";
-import { ensureDataset, executeRun, readResult, runId, type RunResult, type RunSpec } from "./runs.ts";
+import { exists, lockHolder, writeFileAtomic } from "../util/fs.ts";
+import {
+  datasetFolder,
+  type DatasetSpec,
+  executeRun,
+  readResult,
+  RunBusyError,
+  runId,
+  type RunResult,
+  type RunSpec,
+} from "./runs.ts";
 
 /** Which part of the runs this process does. */
 export interface Shard {
@@ -34,14 +43,29 @@ export interface ScheduleOptions {
   onRunDone?: (result: RunResult, done: number, total: number) => void;
   /** Print no progress bar. */
   quiet?: boolean;
+  /** Estimated seconds of a run: the progress bar counts work in these units, so its ETA is honest. */
+  estimate?: (spec: RunSpec) => number;
 }
 
-/** Parses `i/n` (or the index from `JOB_COMPLETION_INDEX` / `SLURM_ARRAY_TASK_ID` with `count`). */
+/**
+ * Parses `--shard i/n`, or, with `--shards n` (`count`), takes the index from `JOB_COMPLETION_INDEX`
+ * (Kubernetes Indexed Job) or `SLURM_ARRAY_TASK_ID`. `--shards` without either variable is an error: every
+ * machine of a sharded job would otherwise run the whole grid.
+ */
 export function parseShard(text: string | undefined, count?: number): Shard | undefined {
-  const envIndex = Deno.env.get("JOB_COMPLETION_INDEX") ?? Deno.env.get("SLURM_ARRAY_TASK_ID");
-  if (text === undefined && envIndex !== undefined && count !== undefined) text = `${envIndex}/${count}`;
+  if (count !== undefined) {
+    if (text !== undefined) throw new KitInputError("give --shard i/n or --shards n, not both");
+    const envIndex = Deno.env.get("JOB_COMPLETION_INDEX") ?? Deno.env.get("SLURM_ARRAY_TASK_ID");
+    if (envIndex === undefined) {
+      throw new KitInputError(
+        `--shards ${count} needs this machine's index in JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID ` +
+          "(neither is set); use --shard i/n to give it by hand",
+      );
+    }
+    text = `${envIndex}/${count}`;
+  }
   if (text === undefined) return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : null;
   if (!shard || shard.count < 1 || shard.index >= shard.count) {
     throw new KitInputError(`--shard expects i/n with 0 ≤ i < n (e.g. 0/4), got "${text}"`);
@@ -56,66 +80,138 @@ export async function shardRuns(specs: RunSpec[], shard?: Shard): Promise<{ id: 
   return shard ? unique.filter((_, i) => i % shard.count === shard.index) : unique;
 }
 
-/** Runs every spec (of the shard); returns the results in spec order of the shard. */
+/** Exit code of `tasks/run_worker.ts` when another process holds the run's lock. */
+export const WORKER_BUSY_EXIT = 3;
+
+/** Seconds between looks at a run that another process is training. */
+const POLL_SECONDS = 5;
+
+/** The clean one-line error (`error: …`) a worker printed, if any. */
+function workerError(stderr: string): string | null {
+  const line = stderr.split("\n").reverse().find((l) => l.startsWith("error: "));
+  return line ? line.slice("error: ".length) : null;
+}
+
+/**
+ * Runs every spec (of the shard); returns the results in spec order of the shard. Datasets are made by
+ * the runs that need them (one maker per dataset, the others wait), and a worker prefers a run whose
+ * dataset no sibling is making. A run that another process is training (two `reproduce` on one folder) is
+ * left to it: this process waits for its result at the end, or takes it over if that process dies.
+ */
 export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promise<RunResult[]> {
   const runs = await shardRuns(specs, options.shard);
   const jobs = Math.max(1, options.jobs ?? 1);
-  const bar = options.quiet ? null : new Progress("runs", runs.length, { lineEverySeconds: 30 });
+  const cost = options.estimate ?? (() => 1);
+  const bar = options.quiet
+    ? null
+    : new Progress("runs", runs.reduce((a, r) => a + cost(r.spec), 0), { lineEverySeconds: 30 });
   const results = new Map<string, RunResult>();
   let done = 0;
-  const finish = (r: RunResult) => {
-    results.set(r.id, r);
+  const finish = (r: { id: string; spec: RunSpec }, result: RunResult) => {
+    results.set(result.id, result);
     done++;
-    bar?.tick();
-    options.onRunDone?.(r, done, runs.length);
+    bar?.tick(cost(r.spec));
+    options.onRunDone?.(result, done, runs.length);
   };
-  const pending: { id: string; spec: RunSpec }[] = [];
+  let pending: { id: string; spec: RunSpec }[] = [];
   for (const r of runs) {
     const found = await readResult(join(options.root, "runs", r.id));
-    if (found) finish(found);
+    if (found) finish(r, found);
     else pending.push(r);
   }
-  // datasets first, once each, so workers never race to make the same one
-  const datasets = new Map(pending.map((r) => [JSON.stringify(r.spec.dataset), r.spec.dataset]));
-  for (const ds of datasets.values()) await ensureDataset(options.root, ds);
-  if (jobs === 1) {
-    for (const r of pending) finish(await executeRun(r.spec, options.root));
-  } else {
-    const queue = [...pending];
-    const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const dir = join(options.root, "runs", next.id);
-        await Deno.mkdir(dir, { recursive: true });
-        await writeFileAtomic(join(dir, "spec.json"), JSON.stringify(next.spec, null, 2) + "\n");
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "--allow-read",
-            "--allow-write",
-            "--allow-env",
-            "--allow-sys",
-            // workers use OpenBLAS (lib/nn/blas.ts) when this process may
-            ...(permissionGranted({ name: "ffi" }) ? ["--allow-ffi"] : []),
-            join(REPO_ROOT, "tasks", "run_worker.ts"),
-            options.root,
-            next.id,
-          ],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const result = await readResult(dir);
-        if (out.code !== 0 || !result) {
-          throw new Error(
-            `run ${next.id} failed (exit ${out.code}):\n${new TextDecoder().decode(out.stderr).slice(-2000)}`,
-          );
+  const workers = Math.min(jobs, pending.length);
+  while (pending.length > 0) {
+    const busy: { id: string; spec: RunSpec }[] = [];
+    if (workers <= 1) {
+      for (const r of pending) {
+        try {
+          finish(r, await executeRun(r.spec, options.root));
+        } catch (err) {
+          if (!(err instanceof RunBusyError)) throw err;
+          busy.push(r);
         }
-        finish(result);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(jobs, pending.length) }, worker));
+    } else {
+      await runInWorkers(pending, { ...options, workers, finish, busy });
+    }
+    pending = [];
+    for (const r of busy) {
+      // another process trains it: wait for its result, or retry once its lock is gone
+      const dir = join(options.root, "runs", r.id);
+      for (;;) {
+        const result = await readResult(dir);
+        if (result) {
+          finish(r, result);
+          break;
+        }
+        if (!(await lockHolder(join(dir, "lock")))) {
+          pending.push(r);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
+      }
+    }
   }
   bar?.finish();
   return runs.map((r) => results.get(r.id)!);
+}
+
+/** Runs `pending` in worker processes (`tasks/run_worker.ts`, one run each). */
+async function runInWorkers(
+  pending: { id: string; spec: RunSpec }[],
+  o: ScheduleOptions & {
+    workers: number;
+    finish: (r: { id: string; spec: RunSpec }, result: RunResult) => void;
+    busy: { id: string; spec: RunSpec }[];
+  },
+): Promise<void> {
+  const queue = [...pending];
+  const making = new Set<string>(); // datasets a sibling worker is generating now
+  const datasetReady = (ds: DatasetSpec) => exists(join(datasetFolder(o.root, ds), "manifest.json"));
+  const next = () => {
+    const k = queue.findIndex((r) => !making.has(JSON.stringify(r.spec.dataset)));
+    return queue.splice(k === -1 ? 0 : k, 1)[0];
+  };
+  const worker = async () => {
+    for (let r = next(); r; r = next()) {
+      const key = JSON.stringify(r.spec.dataset);
+      const makes = !making.has(key) && !(await datasetReady(r.spec.dataset));
+      if (makes) making.add(key);
+      const dir = join(o.root, "runs", r.id);
+      await Deno.mkdir(dir, { recursive: true });
+      await writeFileAtomic(join(dir, "spec.json"), JSON.stringify(r.spec, null, 2) + "\n");
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-write",
+          "--allow-env",
+          "--allow-sys",
+          // workers use OpenBLAS (lib/nn/blas.ts) when this process may
+          ...(permissionGranted({ name: "ffi" }) ? ["--allow-ffi"] : []),
+          join(REPO_ROOT, "tasks", "run_worker.ts"),
+          o.root,
+          r.id,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      if (makes) making.delete(key);
+      if (out.code === WORKER_BUSY_EXIT) {
+        o.busy.push(r);
+        continue;
+      }
+      const result = await readResult(dir);
+      const stderr = new TextDecoder().decode(out.stderr);
+      if (out.code !== 0 || !result) {
+        const clean = workerError(stderr);
+        if (clean !== null && out.code !== 0) throw new KitInputError(clean);
+        throw new Error(`run ${r.id} failed (exit ${out.code}):\n${stderr.slice(-2000)}`);
+      }
+      o.finish(r, result);
+    }
+  };
+  await Promise.all(Array.from({ length: o.workers }, worker));
 }
 
 /** Reads every finished run under the given results roots (for `merge`). */

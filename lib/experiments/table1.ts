@@ -13,6 +13,7 @@ import { barsWithErrors } from "../plots/specs.ts";
 import { writeFigure } from "../plots/render.ts";
 import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
+import type { MinibatchMode } from "../algos/train.ts";
 import { makeTask } from "../envs/registry.ts";
 import { isMujocoTask } from "../mujoco/tasks.ts";
 import { qualityName, usesLadder } from "../behaviour/generate.ts";
@@ -56,6 +57,8 @@ export interface GridConfig {
   preset: "official" | "paper";
   /** Prey source of predator-prey and world. Default `original` where its weights are found, else `kit`. */
   prey?: "original" | "kit";
+  /** How minibatches are drawn: `fresh` (default) or `reseed` (the authors' repetition between evaluations). */
+  minibatches?: MinibatchMode;
 }
 
 /** The grid's columns (explicit, or one per algorithm with the grid's critic kind). */
@@ -168,6 +171,8 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
               batchSize: c.batchSize,
               evalEvery: c.evalEvery,
               evalEpisodes: c.evalEpisodes,
+              // absent for fresh, so fresh runs keep the ids they had before the option existed
+              ...(c.minibatches === "reseed" ? { minibatches: "reseed" as const } : {}),
             },
           });
         }

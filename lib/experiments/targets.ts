@@ -6,6 +6,8 @@
  */
 import { join } from "node:path";
 import { checkName, KitInputError } from "../util/errors.ts";
+import { parseNumber } from "../util/cli.ts";
+import { MINIBATCH_MODES, type MinibatchMode } from "../algos/train.ts";
 import { ALGORITHMS } from "../algos/registry.ts";
 import { PRESETS } from "../algos/presets.ts";
 import { QUALITIES } from "../behaviour/generate.ts";
@@ -75,18 +77,13 @@ function referencesReport(rows: ReferenceRow[], profile: Profile): string {
 
 /** Applies flag overrides to a grid config (lists comma-separated). */
 export function applyGridOverrides(c: GridConfig, o: Record<string, string>): GridConfig {
-  const num = (k: string) => {
-    const v = Number(o[k]);
-    if (!Number.isFinite(v) || v <= 0) {
-      throw new KitInputError(`--${k} expects a positive number, got "${o[k]}"`);
-    }
-    return v;
-  };
+  const num = (k: string) => parseNumber(`--${k}`, o[k], { integer: true, min: 1 });
   const list = (k: string) => o[k].split(",").map((s) => s.trim()).filter(Boolean);
   if (o.algos) list("algos").forEach((a) => checkName("algorithm", a, ALGORITHMS));
   if (o.tasks) list("tasks").forEach((t) => isMujocoTask(t) || makeTask(t));
   if (o.qualities) list("qualities").forEach((q) => checkName("quality", q, QUALITIES));
   if (o.preset) checkName("preset", o.preset, PRESETS);
+  if (o.minibatches) checkName("minibatch mode (--minibatches)", o.minibatches, MINIBATCH_MODES);
   return {
     ...c,
     ...(o.seeds ? { seeds: num("seeds") } : {}),
@@ -99,6 +96,7 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
     ...(o.tasks ? { tasks: list("tasks") } : {}),
     ...(o.qualities ? { qualities: list("qualities") } : {}),
     ...(o.preset ? { preset: o.preset as GridConfig["preset"] } : {}),
+    ...(o.minibatches ? { minibatches: o.minibatches as MinibatchMode } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { KitInputError } from "./errors.ts";
 
 /** Writes `data` to `path` atomically: a temporary file beside it, then a rename. */
@@ -17,6 +17,22 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** {@link writeFileAtomic} for synchronous callers. */
+export function writeTextFileAtomicSync(path: string, data: string): void {
+  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    Deno.writeTextFileSync(tmp, data);
+    Deno.renameSync(tmp, path);
+  } catch (err) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never written
+    }
     throw err;
   }
 }
@@ -55,21 +71,41 @@ export async function readJsonFile<T>(path: string): Promise<T | null> {
 }
 
 /**
- * Makes folder `path` (and its parents) and checks that a file can be written in it, before any work
- * is done; `what` names it in the error (e.g. `--out`). A file in the way, a read-only or full disk or a
- * missing permission is a {@link KitInputError} naming the folder.
+ * Checks, before any work is done, that files can be written in folder `path`; `what` names it in the
+ * error (e.g. `--out`). By default the folder (and its parents) is made; with `create: false` nothing is
+ * left behind: the probe goes to the nearest folder that exists on the way. A file in the way, a read-only
+ * or full disk or a missing permission is a {@link KitInputError} naming the folder.
  */
-export async function ensureWritableDir(path: string, what: string): Promise<string> {
-  const probe = join(path, `.write-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
-  try {
-    await Deno.mkdir(path, { recursive: true });
-    await Deno.writeTextFile(probe, "probe\n");
-  } catch (err) {
+export async function ensureWritableDir(
+  path: string,
+  what: string,
+  options: { create?: boolean } = {},
+): Promise<string> {
+  let at = path;
+  const fail = (err: unknown): never => {
     const e = err as Error;
     const why = e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory
       ? "a file stands where a folder is needed"
       : e.message;
     throw new KitInputError(`${what} ${path}: cannot write there (${why})`);
+  };
+  if (options.create ?? true) {
+    await Deno.mkdir(path, { recursive: true }).catch(fail);
+  } else {
+    for (;;) {
+      const info = await Deno.stat(at).catch((
+        err,
+      ) => (err instanceof Deno.errors.NotFound ? null : fail(err)));
+      if (info && !info.isDirectory) fail(new Deno.errors.NotADirectory(at));
+      if (info || dirname(at) === at) break;
+      at = dirname(at);
+    }
+  }
+  const probe = join(at, `.write-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
+  try {
+    await Deno.writeTextFile(probe, "probe\n");
+  } catch (err) {
+    fail(err);
   } finally {
     await Deno.remove(probe).catch(() => {});
   }
@@ -78,7 +114,7 @@ export async function ensureWritableDir(path: string, what: string): Promise<str
 
 /** Who holds a {@link FileLock}. */
 export interface LockHolder {
-  /** Process id. */
+  /** Process id (-1 while the holder has not written it yet). */
   pid: number;
   /** Host name (`unknown` where it cannot be read). */
   host: string;
@@ -86,13 +122,11 @@ export interface LockHolder {
   since: string;
 }
 
-/** An exclusive lock on a file path, held by this process until {@link FileLock.release}. */
+/** An exclusive lock on a file path, held by this process until {@link FileLock.release} or its exit. */
 export interface FileLock {
   /** The lock file. */
   path: string;
-  /** Rewrites the lock's time stamp, so other hosts do not take it for abandoned. */
-  refresh(): Promise<void>;
-  /** Removes the lock (only if it is still this process's). */
+  /** Releases the lock and removes its file. */
   release(): Promise<void>;
 }
 
@@ -105,87 +139,63 @@ function hostName(): string {
   }
 }
 
-/** Whether process `pid` runs on this machine (Linux `/proc`; elsewhere assumed alive). */
-export function processAlive(pid: number): boolean {
-  if (pid === Deno.pid) return true;
+async function readHolder(file: Deno.FsFile): Promise<LockHolder> {
   try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return !existsSync("/proc/self");
-    return true;
-  }
-}
-
-function existsSync(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
+    const bytes = new Uint8Array(4096);
+    await file.seek(0, Deno.SeekMode.Start);
+    const n = await file.read(bytes);
+    return JSON.parse(new TextDecoder().decode(bytes.subarray(0, n ?? 0))) as LockHolder;
   } catch {
-    return false;
+    return { pid: -1, host: "unknown", since: "" }; // taken a moment ago, not written yet
   }
 }
 
-/** Seconds after which a lock held from another host, never refreshed, counts as abandoned. */
-export const LOCK_STALE_SECONDS = 30 * 60;
-
-/** The holder of lock `path` if it is held by a live process, else null (absent or abandoned). */
+/** The holder of lock `path` while a live process holds it, else null (absent, released, or its holder died). */
 export async function lockHolder(path: string): Promise<LockHolder | null> {
-  let text: string, mtime: Date | null;
+  let file: Deno.FsFile;
   try {
-    text = await Deno.readTextFile(path);
-    mtime = (await Deno.stat(path)).mtime;
+    file = await Deno.open(path, { read: true, write: true });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
     throw err;
   }
-  let holder: LockHolder;
   try {
-    holder = JSON.parse(text) as LockHolder;
-  } catch {
-    return null; // locks are written whole (link), so a malformed one is not ours: abandoned
+    if (await file.tryLock(true)) return null;
+    return await readHolder(file);
+  } finally {
+    file.close(); // closing drops a lock this call took
   }
-  if (holder.host === hostName()) return processAlive(holder.pid) ? holder : null;
-  const age = mtime ? (Date.now() - mtime.getTime()) / 1000 : Infinity;
-  return age < LOCK_STALE_SECONDS ? holder : null;
 }
 
 /**
- * Takes the exclusive lock `path` (a small JSON file naming this process), or returns its live holder.
- * The file is written whole beside it and hard-linked into place, so taking it is atomic and a reader
- * never sees half a lock; a lock left by a process that died (same host) or not refreshed for
- * {@link LOCK_STALE_SECONDS} (another host) is taken over.
+ * Takes the exclusive lock `path`, or returns its live holder. The lock is the operating system's
+ * (`flock`) on that file, so it goes with its process: a holder killed with `kill -9` leaves nothing
+ * to clean up. The file names the holder (pid, host, time) for messages and is removed on release.
  */
 export async function tryLock(path: string): Promise<FileLock | { holder: LockHolder }> {
-  const me: LockHolder = { pid: Deno.pid, host: hostName(), since: new Date().toISOString() };
-  const text = JSON.stringify(me) + "\n";
-  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  await Deno.writeTextFile(tmp, text);
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await Deno.link(tmp, path);
-        return {
-          path,
-          refresh: async () => {
-            const now = new Date();
-            await Deno.utime(path, now, now).catch(() => {});
-          },
-          release: async () => {
-            const held = await Deno.readTextFile(path).catch(() => "");
-            if (held === text) await Deno.remove(path).catch(() => {});
-          },
-        };
-      } catch (err) {
-        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-      }
-      const holder = await lockHolder(path);
-      if (holder) return { holder };
-      await Deno.remove(path).catch(() => {}); // abandoned: take it over
+  for (;;) {
+    const file = await Deno.open(path, { read: true, write: true, create: true });
+    if (!(await file.tryLock(true))) {
+      const holder = await readHolder(file);
+      file.close();
+      return { holder };
     }
-    const holder = await lockHolder(path);
-    return { holder: holder ?? { pid: -1, host: "unknown", since: "" } };
-  } finally {
-    await Deno.remove(tmp).catch(() => {});
+    // the file may have been released and removed between open and lock: then lock the new one
+    const [mine, now] = await Promise.all([file.stat(), Deno.stat(path).catch(() => null)]);
+    if (now === null || now.ino !== mine.ino) {
+      file.close();
+      continue;
+    }
+    const me: LockHolder = { pid: Deno.pid, host: hostName(), since: new Date().toISOString() };
+    await file.truncate(0);
+    await file.seek(0, Deno.SeekMode.Start);
+    await file.write(new TextEncoder().encode(JSON.stringify(me) + "\n"));
+    return {
+      path,
+      release: async () => {
+        await Deno.remove(path).catch(() => {});
+        file.close();
+      },
+    };
   }
 }
