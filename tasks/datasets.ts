@@ -23,7 +23,7 @@ import type { MultiAgentDataset, RewardAggregate } from "../lib/data/dataset.ts"
 import { asEnvTask } from "../lib/envs/env_task.ts";
 import type { ParticleTask } from "../lib/envs/task.ts";
 import { loadTask, type MujocoTask } from "../lib/mujoco/tasks.ts";
-import { normalizedScore } from "../lib/eval/references.ts";
+import { checkReferences, normalizedScore } from "../lib/eval/references.ts";
 import { summarize } from "../lib/eval/rollout.ts";
 import { PREY_SOURCES, type PreySource } from "../lib/envs/prey.ts";
 import { datasetCard } from "../lib/behaviour/card.ts";
@@ -145,6 +145,11 @@ runMain(async () => {
     );
   }
   const ref = ds.meta.referenceScores;
+  try {
+    if (ref) checkReferences(ref);
+  } catch (err) {
+    throw new KitInputError(`${dir}: the dataset's ${(err as Error).message}`);
+  }
   console.log(
     JSON.stringify({
       dir,

@@ -7,7 +7,6 @@
  */
 import { Rng } from "../util/rng.ts";
 import { parseNumber } from "../util/cli.ts";
-import type { KitInputError } from "../util/errors.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import type { JointPolicy } from "../envs/policy.ts";
 import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
@@ -51,7 +50,7 @@ export function summarize(xs: ArrayLike<number>): { mean: number; std: number; s
 /**
  * Rolls `policy` out for `episodes` full episodes of `task` (particle or MuJoCo) and returns their scores.
  * `episodes` and `numEnvs` must be positive integers and `seed` a non-negative one (a
- * {@link KitInputError} naming the option otherwise).
+ * `KitInputError` naming the option otherwise).
  */
 export function evaluate(
   anyTask: AnyTask,
