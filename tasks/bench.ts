@@ -13,7 +13,7 @@
  * @module
  */
 import { join } from "node:path";
-import { numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
+import { intFlag, numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
 import { checkName, KitInputError } from "../lib/util/errors.ts";
 import { benchEnv, type BenchEnvResult } from "../lib/envs/bench.ts";
 import { loadPrey, makeTask, MPE_TASKS } from "../lib/envs/mod.ts";
@@ -149,7 +149,7 @@ runMain(async () => {
     return;
   }
   const tasks = flags.task ? [flags.task as string] : [...MPE_TASKS, "spread_1d_n2"];
-  const numEnvs = numberFlag(flags, "envs", 1000), seconds = numberFlag(flags, "seconds", 1);
+  const numEnvs = intFlag(flags, "envs", 1000), seconds = numberFlag(flags, "seconds", 1, { above: 0 });
   const rows: BenchEnvResult[] = [];
   for (const id of tasks) {
     const task = makeTask(id);

@@ -4,19 +4,26 @@
  *   generate --task T --quality Q --seed S [--samples N] [--fraction P] [--prey original|kit]
  *            [--prey-weights PATH] [--out datasets] [--force]      (qualities other than random need the
  *            task's behaviour ladder: `deno task behaviour train TASK`)
- *   validate DIR      checks every file (shapes, dtypes, NaN/Inf, checksums) and prints a summary
+ *   validate DIR      checks every file (shapes, dtypes, NaN/Inf, checksums) against the dataset's task
+ *                     (from manifest.json, else the <env_id> folder): agent count, observation, action
+ *                     and state sizes; warns about actions outside [−1, 1]; prints a summary
  *   stats DIR         transitions, episodes, mean ± std return, normalised score
  *
  * @module
  */
-import { numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
+import { dirname } from "node:path";
+import { intFlag, numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
 import { checkName, KitInputError } from "../lib/util/errors.ts";
+import { ensureWritableDir } from "../lib/util/fs.ts";
 import { Progress } from "../lib/util/progress.ts";
 import { generateDataset } from "../lib/behaviour/generate.ts";
 import { agentReward, episodeReturns, meanOverAgents } from "../lib/data/dataset.ts";
-import { readOmarDataset } from "../lib/data/omar_layout.ts";
-import { makeTask } from "../lib/envs/registry.ts";
-import { normalizedScore } from "../lib/eval/references.ts";
+import { datasetTaskName, readOmarDataset } from "../lib/data/omar_layout.ts";
+import type { MultiAgentDataset, RewardAggregate } from "../lib/data/dataset.ts";
+import { asEnvTask } from "../lib/envs/env_task.ts";
+import type { ParticleTask } from "../lib/envs/task.ts";
+import { loadTask, type MujocoTask } from "../lib/mujoco/tasks.ts";
+import { checkReferences, normalizedScore } from "../lib/eval/references.ts";
 import { summarize } from "../lib/eval/rollout.ts";
 import { PREY_SOURCES, type PreySource } from "../lib/envs/prey.ts";
 import { datasetCard } from "../lib/behaviour/card.ts";
@@ -50,10 +57,11 @@ runMain(async () => {
   const command = checkName("datasets command", positionals[0], ["generate", "validate", "stats", "card"]);
   if (command === "card") {
     if (!flags.task) throw new KitInputError(`card needs --task\n${USAGE}`);
+    const seed = intFlag(flags, "seed", 0, 0), samples = intFlag(flags, "samples", 100_000);
     const rows = await datasetCard(flags.task as string, {
-      seed: numberFlag(flags, "seed", 0),
-      samples: numberFlag(flags, "samples", 100_000),
-      out: flags.out as string,
+      seed,
+      samples,
+      out: await ensureWritableDir(flags.out as string, "--out"),
       prey: flags.prey
         ? checkName("prey source", flags.prey as string, PREY_SOURCES) as PreySource
         : undefined,
@@ -76,20 +84,23 @@ runMain(async () => {
     if (!flags.task || !flags.quality || flags.seed === undefined) {
       throw new KitInputError(`generate needs --task, --quality and --seed\n${USAGE}`);
     }
-    const samples = numberFlag(flags, "samples", 1_000_000);
+    const samples = intFlag(flags, "samples", 1_000_000);
+    const seed = intFlag(flags, "seed", 0, 0);
+    const fraction = numberFlag(flags, "fraction", 100, { above: 0, max: 100 });
+    const out = await ensureWritableDir(flags.out as string, "--out");
     const progress: { bar: Progress | null } = { bar: null };
     let last = 0;
     const { dir, dataset } = await generateDataset({
       task: flags.task as string,
       quality: flags.quality as string,
-      seed: numberFlag(flags, "seed", 0),
+      seed,
       samples,
-      fraction: numberFlag(flags, "fraction", 100),
+      fraction,
       prey: flags.prey
         ? checkName("prey source", flags.prey as string, PREY_SOURCES) as PreySource
         : undefined,
       preyWeights: flags["prey-weights"] as string | undefined,
-      out: flags.out as string,
+      out,
       force: flags.force as boolean | undefined,
       onProgress: (done, total) => {
         progress.bar ??= new Progress("generate", total);
@@ -102,26 +113,31 @@ runMain(async () => {
   }
   if (positionals.length !== 2) throw new KitInputError(`${command} needs one dataset folder\n${USAGE}`);
   const dir = positionals[1];
-  const ds = await readOmarDataset(dir);
+  const figure = command === "stats" ? flags.figure as string | undefined : undefined;
+  if (figure !== undefined) await ensureWritableDir(dirname(figure), "--figure");
+  const { ds, aggregate, note } = await readForTask(dir);
   if (command === "validate") {
     console.log(
       `${dir}: ok — ${ds.size} transitions, ${ds.agents.length} agents, obs dims ` +
-        `[${ds.agents.map((a) => a.obsDim).join(", ")}], task ${ds.meta.task}, quality ${ds.meta.quality}`,
+        `[${ds.agents.map((a) => a.obsDim).join(", ")}], act dim ${
+          ds.agents[0].actDim
+        }, quality ${ds.meta.quality}; ${note}`,
     );
     return;
   }
-  let aggregate = meanOverAgents();
-  try {
-    const task = makeTask(ds.meta.task);
-    aggregate = task.scoreAggregation === "sum_agent0" ? agentReward(0) : meanOverAgents(task.learners);
-  } catch {
-    // a task the kit does not know: fall back to the mean over all agents
-  }
   const returns = episodeReturns(ds, aggregate);
+  if (returns.length === 0) {
+    throw new KitInputError(
+      `${dir}: no complete episode in ${ds.size} transitions (episode length ${ds.meta.episodeLength}); no return to report`,
+    );
+  }
   const s = summarize(returns);
-  if (flags.figure) {
+  if (!Number.isFinite(s.mean)) {
+    throw new KitInputError(`${dir}: the mean episode return is ${s.mean}; expected a finite number`);
+  }
+  if (figure !== undefined) {
     await writeFigure(
-      flags.figure as string,
+      figure,
       histogram(Array.from(returns), {
         title: `${ds.meta.task} / ${ds.meta.quality}: episode returns`,
         xTitle: "return",
@@ -129,6 +145,11 @@ runMain(async () => {
     );
   }
   const ref = ds.meta.referenceScores;
+  try {
+    if (ref) checkReferences(ref);
+  } catch (err) {
+    throw new KitInputError(`${dir}: the dataset's ${(err as Error).message}`);
+  }
   console.log(
     JSON.stringify({
       dir,
@@ -143,3 +164,45 @@ runMain(async () => {
     }),
   );
 });
+
+/**
+ * Reads dataset `dir` checked against its task (named by its manifest, else by its env-id folder):
+ * agent count, observation, action and state sizes; warnings (actions outside [−1, 1]) go to stderr.
+ * Also returns how the task scores an episode (the mean over every agent for a task the kit does not
+ * know) and a note saying which task was checked, or why none was.
+ */
+async function readForTask(
+  dir: string,
+): Promise<{ ds: MultiAgentDataset; aggregate: RewardAggregate; note: string }> {
+  const { task: name, source } = await datasetTaskName(dir);
+  let task: ParticleTask | MujocoTask | null = null;
+  if (name !== "unknown") {
+    try {
+      task = await loadTask(name);
+    } catch (err) {
+      if (!(err instanceof KitInputError)) throw err;
+    }
+  }
+  if (task === null) {
+    const ds = await readOmarDataset(dir);
+    const note = name === "unknown"
+      ? `task unknown (${source}): agent count and dims not checked`
+      : `task "${name}" (from ${source}) is not one the kit knows: agent count and dims not checked`;
+    return { ds, aggregate: meanOverAgents(), note };
+  }
+  const env = asEnvTask(task);
+  const ds = await readOmarDataset(dir, {
+    expect: {
+      name: env.name,
+      numAgents: env.numAgents,
+      obsDims: env.obsDims,
+      actDim: env.actDim,
+      stateDim: env.stateDim,
+      source,
+    },
+  });
+  const aggregate = !("world" in task) || task.scoreAggregation === "sum_agent0"
+    ? agentReward(0) // predator 0's team reward; MuJoCo tasks score agent 0's (team) reward
+    : meanOverAgents(task.learners);
+  return { ds, aggregate, note: `task ${env.name} (from ${source}): agent count and dims match` };
+}

@@ -22,12 +22,15 @@ runMain(async () => {
   if (flags.help) return console.log(USAGE);
   if (positionals.length !== 1) throw new KitInputError(`expected one conformance file; ${USAGE}`);
   const path = positionals[0];
-  const tol = numberFlag(flags, "tolerance", 1e-9);
+  const tol = numberFlag(flags, "tolerance", 1e-9, { above: 0 });
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) throw new KitInputError(`${path}: file not found`);
+    if (err instanceof Deno.errors.IsADirectory) {
+      throw new KitInputError(`${path}: a directory; expected a conformance file (JSON)`);
+    }
     throw err;
   }
   const file = parseConformance(text, path);

@@ -9,6 +9,7 @@ import { sampleActions } from "../lib/algos/samplers.ts";
 import type { OfflineAlgorithm, RoundBatches } from "../lib/algos/types.ts";
 import type { Batch } from "../lib/data/sampler.ts";
 import { Rng } from "../lib/util/rng.ts";
+import { KitInputError } from "../lib/util/errors.ts";
 
 await initBackend("wasm");
 
@@ -483,6 +484,40 @@ Deno.test("unknown algorithm names list the valid ones", () => {
   } catch (e) {
     assert((e as Error).message.includes("itd3, cql, td3bc, icq, omar"), (e as Error).message);
   }
+});
+
+Deno.test("makeAlgorithm checks the learner shapes up front, naming the field and the value", () => {
+  const cases: [unknown, string][] = [
+    [{ obsDims: [], actDim: 2 }, "obsDims is []"],
+    [{ obsDims: 18, actDim: 2 }, "obsDims is 18"],
+    [{ obsDims: [18, 0, 18], actDim: 2 }, "obsDims[1] is 0"],
+    [{ obsDims: [2.5], actDim: 2 }, "obsDims[0] is 2.5"],
+    [{ obsDims: [18, -3], actDim: 2 }, "obsDims[1] is -3"],
+    [{ obsDims: [18, NaN], actDim: 2 }, "obsDims[1] is NaN"],
+    [{ obsDims: [18, "18"], actDim: 2 }, 'obsDims[1] is "18"'],
+    [{ obsDims: [18], actDim: 0 }, "actDim is 0"],
+    [{ obsDims: [18], actDim: 1.5 }, "actDim is 1.5"],
+    [{ obsDims: [18] }, "actDim is undefined"],
+    [{ obsDims: [6, 6], actDim: 3, stateDim: 0 }, "stateDim is 0"],
+    [{ obsDims: [6, 6], actDim: 3, stateDim: 16.5 }, "stateDim is 16.5"],
+  ];
+  for (const [bad, expected] of cases) {
+    for (const name of ["itd3", "omar"]) {
+      assertThrows(
+        () => makeAlgorithm(name, bad as { obsDims: number[]; actDim: number }),
+        (e: unknown) => {
+          assert(e instanceof KitInputError, `${JSON.stringify(bad)}: ${e}`);
+          assert(e.message.includes(expected), `${e.message} lacks ${expected}`);
+          assert(/positive integer|at least one/.test(e.message), e.message);
+          return true;
+        },
+      );
+    }
+  }
+  // Good shapes still build, and the algorithm says which shapes it was built for.
+  const algo = makeAlgorithm("cql", { obsDims: [6, 6], actDim: 3, stateDim: 17 }, { hidden: [4] });
+  assertEquals(algo.spec, { obsDims: [6, 6], actDim: 3, stateDim: 17 });
+  algo.dispose();
 });
 
 Deno.test("criticLandscape: Q1 and Q2 over an action grid equal the critic's, by hand (train-mode BatchNorm over all rows)", async () => {

@@ -3,10 +3,12 @@ import { KitInputError } from "../lib/util/errors.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { sha256Hex } from "../lib/util/fs.ts";
 import {
+  actionsOutside,
   type AgentData,
   agentReward,
   allocBatch,
   datasetDir,
+  datasetTaskName,
   envIdForTask,
   episodeReturns,
   episodeStarts,
@@ -401,6 +403,143 @@ Deno.test("dataset: every bad input is a clear error naming the file", async (t)
       await assertRejects(() => readOmarDataset(dir), mentions("rews_0.npy", "row 33", "-Infinity"));
       assertEquals(await snapshot(dir), before);
     });
+  });
+});
+
+/** The shapes of predator-prey as the dataset tests' 4-agent data have them (obs 4, 4, 3, 5; act 2). */
+const PP_SHAPE = { name: "predator_prey", numAgents: 4, obsDims: [4, 4, 3, 5], actDim: 2, source: "test" };
+
+Deno.test("dataset: reading against the task's shapes names the missing or misshapen file and the task", async (t) => {
+  await withTempDir(async (root) => {
+    let case_ = 0;
+    const dirFor = () => `${root}/c${case_++}/simple_tag/medium/seed_0_data`;
+    const authors = async (): Promise<string> => {
+      const dir = dirFor();
+      await writeAuthorsStyle(dir, makeDataset(50, PP_SHAPE.obsDims));
+      return dir;
+    };
+    await t.step("the matching dataset reads as before", async () => {
+      const ds = await readOmarDataset(await authors(), { expect: PP_SHAPE });
+      assertEquals(ds.agents.map((a) => a.obsDim), PP_SHAPE.obsDims);
+    });
+    await t.step("the last agent's files removed, no manifest: not a silent 3-agent dataset", async () => {
+      const dir = await authors();
+      for (const f of ["obs", "acs", "rews", "next_obs", "dones"]) await Deno.remove(`${dir}/${f}_3.npy`);
+      assertEquals((await readOmarDataset(dir)).agents.length, 3); // without the task, nothing tells
+      await assertRejects(
+        () => readOmarDataset(dir, { expect: PP_SHAPE }),
+        mentions(`${dir}/obs_3.npy`, "file not found", "agent 3 of 4", "task predator_prey"),
+      );
+    });
+    await t.step("a middle agent's files removed: named even without the task", async () => {
+      const dir = await authors();
+      for (const f of ["obs", "acs", "rews", "next_obs", "dones"]) await Deno.remove(`${dir}/${f}_1.npy`);
+      await assertRejects(
+        () => readOmarDataset(dir),
+        mentions(`${dir}/obs_1.npy`, "file not found", "obs_2.npy", "an agent's files are missing"),
+      );
+      await assertRejects(
+        () => readOmarDataset(dir, { expect: PP_SHAPE }),
+        mentions(`${dir}/obs_1.npy`, "agent 1 of 4", "task predator_prey"),
+      );
+    });
+    await t.step("files of an agent the task does not have", async () => {
+      const dir = await authors();
+      await assertRejects(
+        () => readOmarDataset(dir, { expect: { ...PP_SHAPE, numAgents: 3, obsDims: [4, 4, 3] } }),
+        mentions(`${dir}/acs_3.npy`, "a file of agent 3", "task predator_prey has 3 agents"),
+      );
+    });
+    await t.step("observation or action columns that do not match the task", async () => {
+      const dir = await authors();
+      await assertRejects(
+        () => readOmarDataset(dir, { expect: { ...PP_SHAPE, obsDims: [4, 4, 4, 5] } }),
+        mentions(
+          `${dir}/obs_2.npy`,
+          "3 observation columns",
+          "[50, 3]",
+          "agent 2 of task predator_prey has 4",
+        ),
+      );
+      await assertRejects(
+        () => readOmarDataset(dir, { expect: { ...PP_SHAPE, actDim: 5 } }),
+        mentions(`${dir}/acs_0.npy`, "2 action columns", "actDim 5"),
+      );
+    });
+    await t.step("a manifest whose agent count is not the task's", async () => {
+      const dir = dirFor();
+      await writeOmarDataset(dir, makeDataset(50, PP_SHAPE.obsDims));
+      await assertRejects(
+        () => readOmarDataset(dir, { expect: { ...PP_SHAPE, numAgents: 3 } }),
+        mentions(`${dir}/manifest.json`, "numAgents is 4", "task predator_prey has 3 agents"),
+      );
+    });
+    await t.step("a directory where obs_0.npy or manifest.json should be", async () => {
+      const dir = await authors();
+      await Deno.remove(`${dir}/obs_0.npy`);
+      await Deno.mkdir(`${dir}/obs_0.npy`);
+      await assertRejects(
+        () => readOmarDataset(dir),
+        mentions(`${dir}/obs_0.npy`, "a directory, not a file"),
+      );
+      const kit = dirFor();
+      await writeOmarDataset(kit, makeDataset(50, PP_SHAPE.obsDims));
+      await Deno.remove(`${kit}/manifest.json`);
+      await Deno.mkdir(`${kit}/manifest.json`);
+      await assertRejects(() => readOmarDataset(kit), mentions(`${kit}/manifest.json`, "a directory"));
+      await assertRejects(() => datasetTaskName(kit), mentions(`${kit}/manifest.json`, "a directory"));
+    });
+  });
+});
+
+Deno.test("dataset: the task comes from the manifest, else from the env-id folder", async () => {
+  await withTempDir(async (root) => {
+    const kit = `${root}/anywhere`;
+    await writeOmarDataset(kit, makeDataset(50, [4, 4, 3, 5]));
+    assertEquals(await datasetTaskName(kit), { task: "predator_prey", source: "manifest.json" });
+    const authors = `${root}/simple_spread/expert/seed_2_data`;
+    await writeAuthorsStyle(authors, makeDataset(50, [18, 18, 18]));
+    assertEquals(await datasetTaskName(authors), {
+      task: "cooperative_navigation",
+      source: "the folder simple_spread",
+    });
+    const loose = `${root}/loose`;
+    await writeAuthorsStyle(loose, makeDataset(50, [18, 18, 18]));
+    assertEquals((await datasetTaskName(loose)).task, "unknown");
+  });
+});
+
+Deno.test("dataset: actions outside [-1, 1] give one warning line per agent naming the file and the range", async () => {
+  await withTempDir(async (root) => {
+    const ds = makeDataset(50, [4, 4, 3]);
+    const wide = ds.agents[1].actions;
+    for (let k = 0; k < wide.length; k++) wide[k] *= 5;
+    wide[3] = -5, wide[8] = 5;
+    assertEquals(actionsOutside(ds), [{ agent: 1, min: -5, max: 5 }]);
+    const dir = `${root}/simple_tag/medium/seed_0_data`;
+    await writeAuthorsStyle(dir, ds);
+    const warnings: string[] = [];
+    const back = await readOmarDataset(dir, { onWarning: (m) => warnings.push(m) });
+    assertEquals(back.agents[1].actions, wide); // read as they are
+    assertEquals(warnings.length, 1);
+    assert(!warnings[0].includes("\n"));
+    for (const part of [`${dir}/acs_1.npy`, "[-5, 5]", "outside [-1, 1]"]) {
+      assert(warnings[0].includes(part), `${warnings[0]} lacks ${part}`);
+    }
+    // In range (the boundary included): no warning.
+    const fine = makeDataset(50, [4, 4, 3]);
+    fine.agents[0].actions[0] = 1, fine.agents[0].actions[1] = -1;
+    assertEquals(actionsOutside(fine), []);
+    const ok = `${root}/ok/simple_tag/medium/seed_0_data`;
+    await writeAuthorsStyle(ok, fine);
+    await readOmarDataset(ok, { onWarning: (m) => warnings.push(m) });
+    assertEquals(warnings.length, 1);
+    // Just outside: the printed range still shows it is outside.
+    fine.agents[2].actions[0] = Math.fround(1.0000001);
+    await writeAuthorsStyle(ok, fine);
+    await readOmarDataset(ok, { onWarning: (m) => warnings.push(m) });
+    assertEquals(warnings.length, 2);
+    assert(warnings[1].includes("acs_2.npy") && warnings[1].includes("1.00000011"), warnings[1]);
   });
 });
 

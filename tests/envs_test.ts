@@ -10,6 +10,7 @@ import {
   spread1d,
 } from "../lib/envs/mod.ts";
 import { logAddExp0 } from "../lib/envs/mpe/physics.ts";
+import { benchEnv } from "../lib/envs/bench.ts";
 import { KitInputError } from "../lib/util/errors.ts";
 
 Deno.test("task dimensions match the original code", () => {
@@ -175,4 +176,24 @@ Deno.test("prey loading: missing weights and the untrained kit prey say what to 
   await Deno.writeTextFile(tmp, JSON.stringify({ agents: [{}, {}, {}, { num_in: 14, num_out: 2 }] }));
   await assertRejects(() => loadPrey(task, { path: tmp }), /fc1.bias/);
   await Deno.remove(tmp);
+});
+
+Deno.test("benchEnv: numEnvs and seconds are checked first, naming the option", () => {
+  const task = makeTask("spread_1d_n1");
+  for (
+    const [options, expected] of [
+      [{ numEnvs: 0 }, 'benchEnv: numEnvs expects a positive integer, got "0"'],
+      [{ numEnvs: 2.5 }, "benchEnv: numEnvs expects a positive integer"],
+      [{ seconds: 0 }, 'benchEnv: seconds expects a positive number, got "0"'],
+      [{ seconds: -1 }, "benchEnv: seconds expects a positive number"],
+    ] as const
+  ) {
+    assertThrows(
+      () => benchEnv(task, options),
+      (e: unknown) => e instanceof KitInputError && e.message.includes(expected),
+    );
+  }
+  const r = benchEnv(task, { numEnvs: 2, seconds: 0.01 });
+  assertEquals(r.numEnvs, 2);
+  assert(r.vectorized > 0 && r.single > 0);
 });

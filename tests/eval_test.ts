@@ -1,8 +1,9 @@
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { assertClose } from "./assert.ts";
 import { skipReference } from "./reference.ts";
 import { gotoLandmarkPolicy, loadPrey, makeTask, uniformRandomPolicy, zeroPolicy } from "../lib/envs/mod.ts";
 import {
+  checkReferences,
   evaluate,
   KIT_REFERENCES,
   normalizedScore,
@@ -12,11 +13,59 @@ import {
   summarize,
 } from "../lib/eval/mod.ts";
 import { Rng } from "../lib/util/rng.ts";
+import { KitInputError } from "../lib/util/errors.ts";
 
 Deno.test("normalizedScore: 100 (S − random) / (expert − random)", () => {
   assertClose(normalizedScore(338.3, PAPER_REFERENCES.cooperative_navigation), 50, 1e-9);
   assertEquals(normalizedScore(-4.1, PAPER_REFERENCES.predator_prey), 0);
   assertClose(normalizedScore(79.5, PAPER_REFERENCES.world), 100, 1e-12);
+});
+
+Deno.test("normalizedScore: equal or non-finite references are a named error, not Infinity or NaN", () => {
+  for (const ref of [{ random: 5, expert: 5 }, { random: 0, expert: 0 }]) {
+    for (const score of [5, 7, 0]) {
+      assertThrows(
+        () => normalizedScore(score, ref),
+        (e: unknown) =>
+          e instanceof KitInputError && e.message.includes(`expert and random are both ${ref.random}`) &&
+          e.message.includes("different"),
+      );
+    }
+  }
+  for (const ref of [{ random: NaN, expert: 1 }, { random: 0, expert: Infinity }]) {
+    assertThrows(
+      () => normalizedScore(1, ref),
+      (e: unknown) => e instanceof KitInputError && e.message.includes("finite"),
+    );
+    assertThrows(() => checkReferences(ref), KitInputError);
+  }
+  checkReferences(PAPER_REFERENCES.world); // fine
+});
+
+Deno.test("evaluate: episodes, numEnvs and seed must be whole numbers in range (named, before any rollout)", () => {
+  const task = makeTask("spread_1d_n1");
+  const policy = zeroPolicy();
+  const cases: [Record<string, number>, string][] = [
+    [{ episodes: 0 }, 'evaluate: episodes expects a positive integer, got "0"'],
+    [{ episodes: 0.5 }, 'evaluate: episodes expects a positive integer, got "0.5"'],
+    [{ episodes: -2 }, "evaluate: episodes expects a positive integer"],
+    [{ episodes: NaN }, "evaluate: episodes expects a positive integer"],
+    [{ episodes: 4, numEnvs: 0 }, 'evaluate: numEnvs expects a positive integer, got "0"'],
+    [{ episodes: 4, numEnvs: 1.5 }, "evaluate: numEnvs expects a positive integer"],
+    [{ episodes: 4, seed: -1 }, "evaluate: seed expects a non-negative integer"],
+  ];
+  for (const [options, expected] of cases) {
+    assertThrows(
+      () => evaluate(task, policy, options),
+      (e: unknown) => {
+        assert(e instanceof KitInputError, String(e));
+        assert(e.message.includes(expected), e.message);
+        assert(!e.message.includes("numEnvs must be"), e.message);
+        return true;
+      },
+    );
+  }
+  assertEquals(evaluate(task, policy, { episodes: 3, numEnvs: 2 }).scores.length, 3);
 });
 
 Deno.test("summarize: population std and standard error", () => {

@@ -10,6 +10,7 @@ import { gotoLandmarkPolicy, loadPrey, makeTask, noisyPolicy, uniformRandomPolic
 import type { ParticleTask } from "../lib/envs/task.ts";
 import { evaluate } from "../lib/eval/rollout.ts";
 import { Rng } from "../lib/util/rng.ts";
+import { KitInputError } from "../lib/util/errors.ts";
 
 await initBackend("wasm");
 
@@ -127,6 +128,109 @@ Deno.test("bad input: a dataset for another task is rejected with the shapes nam
       (e as Error).message.includes("dataset has 1 agents, task cooperative_navigation needs 3"),
       (e as Error).message,
     );
+  } finally {
+    algo.dispose();
+  }
+});
+
+/** Runs `trainOffline` expecting a KitInputError containing every one of `parts` and no evaluation. */
+async function rejectsBeforeTraining(
+  algoSpec: { obsDims: number[]; actDim: number; stateDim?: number },
+  options: Partial<Parameters<typeof trainOffline>[2]>,
+  ...parts: string[]
+): Promise<void> {
+  const algo = makeAlgorithm("itd3", algoSpec, { hidden: [4] });
+  let evaluations = 0;
+  try {
+    await assertRejects(
+      () =>
+        trainOffline(algo, { dataset: spreadData, task: spread }, {
+          rounds: 2,
+          batchSize: 8,
+          evalEpisodes: 1,
+          ...options,
+          onEval: () => evaluations++,
+        }),
+      (e: unknown) => {
+        assert(e instanceof KitInputError, String(e));
+        for (const p of parts) assert(e.message.includes(p), `${e.message} lacks ${p}`);
+        return true;
+      },
+    );
+    assertEquals(evaluations, 0, "the error must come before any evaluation or training");
+  } finally {
+    algo.dispose();
+  }
+}
+
+Deno.test("bad input: an algorithm built for other learners than the task's is a named error before training", async () => {
+  const good = specOf(spread), od = good.obsDims[0];
+  await rejectsBeforeTraining(
+    { obsDims: [od, od], actDim: good.actDim },
+    {},
+    "algorithm itd3 was built for 2 learners",
+    "task spread_1d_n1 has 1",
+  );
+  await rejectsBeforeTraining(
+    { obsDims: [od + 1], actDim: good.actDim },
+    {},
+    `learner 0 takes ${od + 1}-D observations; task spread_1d_n1 agent 0 has ${od}`,
+  );
+  await rejectsBeforeTraining(
+    { obsDims: [od], actDim: good.actDim + 1 },
+    {},
+    `actDim ${good.actDim + 1}; task spread_1d_n1 has ${good.actDim}`,
+  );
+});
+
+Deno.test("bad input: counts in the training options are named errors before training", async () => {
+  const good = specOf(spread);
+  const cases: [Record<string, number>, string][] = [
+    [{ evalEpisodes: 0.5 }, 'trainOffline: evalEpisodes expects a positive integer, got "0.5"'],
+    [{ evalEpisodes: 0 }, 'trainOffline: evalEpisodes expects a positive integer, got "0"'],
+    [{ batchSize: 1.5 }, "trainOffline: batchSize expects a positive integer"],
+    [{ rounds: -1 }, "trainOffline: rounds expects a non-negative integer"],
+    [{ rounds: 2.5 }, "trainOffline: rounds expects a non-negative integer"],
+    [{ evalEvery: 0 }, "trainOffline: evalEvery expects a positive integer"],
+    [{ checkpointEvery: 0 }, "trainOffline: checkpointEvery expects a positive integer"],
+  ];
+  for (const [options, expected] of cases) await rejectsBeforeTraining(good, options, expected);
+  await rejectsBeforeTraining(
+    good,
+    { references: { random: 3, expert: 3, source: "test" } },
+    "expert and random are both 3",
+  );
+});
+
+Deno.test("bad input: a checkpoint in a missing folder names the folder (not a .tmp file) before training", async () => {
+  const good = specOf(spread);
+  const missing = "/nonexistent/dir/ck.json";
+  await rejectsBeforeTraining(good, { checkpointPath: missing }, "folder /nonexistent/dir does not exist");
+  const root = await Deno.makeTempDir({ prefix: "train_test_" });
+  try {
+    await Deno.writeTextFile(join(root, "plain"), "a file\n");
+    await rejectsBeforeTraining(
+      good,
+      { checkpointPath: join(root, "plain", "ck.json") },
+      join(root, "plain"),
+    );
+    await Deno.mkdir(join(root, "ck.json"));
+    await rejectsBeforeTraining(good, { checkpointPath: join(root, "ck.json") }, "not a file");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+  // and none of the messages above mentions a temporary file
+  const algo = makeAlgorithm("itd3", good, { hidden: [4] });
+  try {
+    await trainOffline(algo, { dataset: spreadData, task: spread }, {
+      rounds: 1,
+      batchSize: 8,
+      evalEpisodes: 1,
+      checkpointPath: missing,
+    });
+    throw new Error("no error");
+  } catch (e) {
+    assert(!(e as Error).message.includes(".tmp"), (e as Error).message);
   } finally {
     algo.dispose();
   }

@@ -471,6 +471,7 @@ export class ActorCritic {
   ): OfflineAlgorithm {
     return {
       name,
+      spec: this.spec,
       jointSampling: this.centralized,
       needsNextActions: options.needsNextActions ?? false,
       update: (round) => this.round(round, perAgent),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkName } from "../util/errors.ts";
+import { checkName, KitInputError } from "../util/errors.ts";
 import type { ActorCriticOptions, AgentSpec } from "./actor_critic.ts";
 import { cql, type CqlOptions } from "./cql.ts";
 import { icq, type IcqOptions } from "./icq.ts";
@@ -34,8 +34,42 @@ export interface PresetContext {
 }
 
 /**
+ * Checks learner shapes before any network is built: at least one learner, every observation size,
+ * the action size and the state size (when given) positive integers. Anything else is a
+ * {@link KitInputError} naming the field and its value.
+ */
+export function checkAgentSpec(spec: AgentSpec): void {
+  const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : String(v));
+  const positiveInt = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 1;
+  if (spec === null || typeof spec !== "object") {
+    throw new KitInputError(`agent spec is ${show(spec)}; expected {obsDims, actDim[, stateDim]}`);
+  }
+  if (!Array.isArray(spec.obsDims) || spec.obsDims.length === 0) {
+    throw new KitInputError(
+      `agent spec obsDims is ${
+        Array.isArray(spec.obsDims) ? "[]" : show(spec.obsDims)
+      }; expected one observation size per learner (at least one)`,
+    );
+  }
+  spec.obsDims.forEach((d, k) => {
+    if (!positiveInt(d)) {
+      throw new KitInputError(`agent spec obsDims[${k}] is ${show(d)}; expected a positive integer`);
+    }
+  });
+  if (!positiveInt(spec.actDim)) {
+    throw new KitInputError(`agent spec actDim is ${show(spec.actDim)}; expected a positive integer`);
+  }
+  if (spec.stateDim !== undefined && !positiveInt(spec.stateDim)) {
+    throw new KitInputError(
+      `agent spec stateDim is ${show(spec.stateDim)}; expected a positive integer (or no stateDim)`,
+    );
+  }
+}
+
+/**
  * Builds algorithm `name`: the preset's γ, τ and α and the task's settings ({@link taskSettings}) for
- * `context`, overridden by anything in `options`.
+ * `context`, overridden by anything in `options`. The learner shapes are checked first
+ * ({@link checkAgentSpec}).
  */
 export function makeAlgorithm(
   name: string,
@@ -43,6 +77,7 @@ export function makeAlgorithm(
   options: AlgorithmOptions & { context?: PresetContext } = {},
 ): OfflineAlgorithm {
   const algo = checkName("algorithm", name, ALGORITHMS);
+  checkAgentSpec(spec);
   const { context, ...rest } = options;
   const preset = context?.preset ?? "official";
   const coef = context ? coefficients(context.task, context.quality, preset) : null;

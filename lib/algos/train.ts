@@ -11,11 +11,13 @@
 import type { MultiAgentDataset } from "../data/dataset.ts";
 import { allocBatch, type Batch, gatherBatch, sampleIndices } from "../data/sampler.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
-import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
-import { normalizedScore, type ReferenceScores } from "../eval/references.ts";
+import { type AnyTask, asEnvTask, type EnvTask } from "../envs/env_task.ts";
+import { checkReferences, normalizedScore, type ReferenceScores } from "../eval/references.ts";
 import { evaluate } from "../eval/rollout.ts";
+import { dirname } from "node:path";
+import { parseNumber } from "../util/cli.ts";
 import { checkName, KitInputError } from "../util/errors.ts";
-import { writeFileAtomic } from "../util/fs.ts";
+import { ensureWritableDir, writeFileAtomic } from "../util/fs.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
 import type { AlgorithmState, OfflineAlgorithm, RoundBatches } from "./types.ts";
@@ -179,6 +181,12 @@ export async function trainOffline(
 ): Promise<TrainResult> {
   const { dataset } = data, task = asEnvTask(data.task);
   const learners = task.learners;
+  checkTrainOptions(options);
+  checkAlgorithmFits(algorithm, task);
+  if (options.references) checkReferences(options.references);
+  if (!(dataset.size >= 1)) {
+    throw new KitInputError(`dataset has ${dataset.size} transitions; expected at least 1`);
+  }
   if (dataset.agents.length < task.numAgents) {
     throw new KitInputError(
       `dataset has ${dataset.agents.length} agents, task ${task.name} needs ${task.numAgents} (env order)`,
@@ -194,6 +202,7 @@ export async function trainOffline(
       );
     }
   });
+  if (options.checkpointPath) await checkCheckpointFolder(options.checkpointPath);
   const B = options.batchSize ?? 1024, evalEvery = options.evalEvery ?? 10;
   const mode = checkName("minibatch mode", options.minibatches ?? "fresh", MINIBATCH_MODES);
   const minibatches = new Minibatcher(algorithm, data, { batchSize: B, seed: options.seed ?? 0 });
@@ -252,6 +261,80 @@ export async function trainOffline(
   const final = curve[curve.length - 1];
   const best = curve.reduce((a, b) => (b.score > a.score ? b : a));
   return { curve, final, best, lastMetrics, finished };
+}
+
+/** Every count of `options` a whole number in range: a {@link KitInputError} naming it otherwise. */
+function checkTrainOptions(options: TrainOptions): void {
+  const counts: [keyof TrainOptions, number][] = [
+    ["rounds", 0],
+    ["batchSize", 1],
+    ["evalEvery", 1],
+    ["evalEpisodes", 1],
+    ["checkpointEvery", 1],
+    ["stopAfter", 0],
+    ["seed", 0],
+    ["evalSeed", 0],
+  ];
+  for (const [key, min] of counts) {
+    const v = options[key];
+    if (v !== undefined || key === "rounds") parseNumber(`trainOffline: ${key}`, v, { integer: true, min });
+  }
+}
+
+/** The algorithm's learners (when it says) match the task's: count, observation, action and state sizes. */
+function checkAlgorithmFits(algorithm: OfflineAlgorithm, task: EnvTask): void {
+  const spec = algorithm.spec;
+  if (!spec) return;
+  const learners = task.learners, who = `algorithm ${algorithm.name}`;
+  if (spec.obsDims.length !== learners.length) {
+    throw new KitInputError(
+      `${who} was built for ${spec.obsDims.length} learners (obsDims [${spec.obsDims.join(", ")}]); ` +
+        `task ${task.name} has ${learners.length} (agents ${learners.join(", ")}, obsDims [${
+          learners.map((i) => task.obsDims[i]).join(", ")
+        }])`,
+    );
+  }
+  learners.forEach((agent, k) => {
+    if (spec.obsDims[k] !== task.obsDims[agent]) {
+      throw new KitInputError(
+        `${who} learner ${k} takes ${spec.obsDims[k]}-D observations; task ${task.name} agent ${agent} has ${
+          task.obsDims[agent]
+        }`,
+      );
+    }
+  });
+  if (spec.actDim !== task.actDim) {
+    throw new KitInputError(`${who} has actDim ${spec.actDim}; task ${task.name} has ${task.actDim}`);
+  }
+  if (spec.stateDim !== undefined && task.stateDim !== undefined && spec.stateDim !== task.stateDim) {
+    throw new KitInputError(`${who} has stateDim ${spec.stateDim}; task ${task.name} has ${task.stateDim}`);
+  }
+}
+
+/** The checkpoint's folder exists and takes files, before any training (the error names the folder). */
+async function checkCheckpointFolder(path: string): Promise<void> {
+  const dir = dirname(path);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new KitInputError(`checkpoint ${path}: folder ${dir} does not exist; create it first`);
+    }
+    if (err instanceof Deno.errors.NotADirectory) {
+      throw new KitInputError(`checkpoint ${path}: ${dir} is not a folder (a file stands in its path)`);
+    }
+    throw err;
+  }
+  if (!info.isDirectory) throw new KitInputError(`checkpoint ${path}: ${dir} is a file, not a folder`);
+  await ensureWritableDir(dir, `checkpoint ${path}: folder`);
+  let target: Deno.FileInfo | null = null;
+  try {
+    target = await Deno.stat(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  if (target && !target.isFile) throw new KitInputError(`checkpoint ${path}: not a file (a folder?)`);
 }
 
 async function readCheckpoint(path: string): Promise<Checkpoint | null> {

@@ -6,6 +6,7 @@
  */
 import type { Batch } from "../data/sampler.ts";
 import type { JointPolicy } from "../envs/policy.ts";
+import type { AgentSpec } from "./actor_critic.ts";
 
 /** A state value that survives `JSON.stringify` (float32 arrays are encoded by the caller). */
 export type AlgorithmState = Record<string, unknown>;
@@ -22,6 +23,8 @@ export interface RoundBatches {
 export interface OfflineAlgorithm {
   /** Short name (`itd3`, `cql`, `td3bc`, `icq`, `omar`). */
   readonly name: string;
+  /** The learners' shapes it was built for (the training loop checks them against the task). */
+  readonly spec?: AgentSpec;
   /**
    * Whether the learners' minibatches share row indices: centralized critics need every agent's
    * observation and action of the same transitions; decentralized ones sample each agent apart, as the

@@ -224,3 +224,32 @@ export function episodeReturns(ds: MultiAgentDataset, aggregate: RewardAggregate
   }
   return Float64Array.from(out);
 }
+
+/** The smallest and largest action of one agent. */
+export interface ActionRange {
+  /** Agent index (env order). */
+  agent: number;
+  /** Smallest action component. */
+  min: number;
+  /** Largest action component. */
+  max: number;
+}
+
+/**
+ * The agents whose actions leave `[−bound, bound]` (default 1, the action space of every task of the
+ * kit, which the environments clip to), with the range found; empty when all are inside.
+ */
+export function actionsOutside(ds: MultiAgentDataset, bound = 1): ActionRange[] {
+  const out: ActionRange[] = [];
+  ds.agents.forEach((a, agent) => {
+    let min = Infinity, max = -Infinity;
+    const x = a.actions;
+    for (let k = 0; k < x.length; k++) {
+      const v = x[k];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (min < -bound || max > bound) out.push({ agent, min, max });
+  });
+  return out;
+}

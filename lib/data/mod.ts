@@ -5,6 +5,8 @@
  * @module
  */
 export {
+  type ActionRange,
+  actionsOutside,
   type AgentData,
   agentReward,
   type DatasetMeta,
@@ -17,6 +19,8 @@ export {
 } from "./dataset.ts";
 export {
   datasetDir,
+  datasetTaskName,
+  type DatasetTaskShape,
   envIdForTask,
   MANIFEST_FORMAT,
   MANIFEST_NAME,

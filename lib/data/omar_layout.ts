@@ -17,7 +17,13 @@ import { basename, dirname, join } from "node:path";
 import { KitInputError } from "../util/errors.ts";
 import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
 import { type NpyArray, npyDtypeName, readNpy, writeNpy } from "../util/npy.ts";
-import { type AgentData, type DatasetMeta, type MultiAgentDataset, validateDataset } from "./dataset.ts";
+import {
+  actionsOutside,
+  type AgentData,
+  type DatasetMeta,
+  type MultiAgentDataset,
+  validateDataset,
+} from "./dataset.ts";
 
 /** The `format` field of the kit's `manifest.json`. */
 export const MANIFEST_FORMAT = "omar-kit-dataset-v1";
@@ -183,9 +189,42 @@ export interface ReadOmarOptions {
   verify?: boolean;
   /** Episode length used to derive timeouts when there is no manifest (the authors' files). Default 25. */
   episodeLength?: number;
-  /** Number of agents; default: the manifest's, else the count of consecutive `obs_<i>.npy` from 0. */
+  /**
+   * Number of agents; default: the manifest's, else `expect.numAgents`, else the count of consecutive
+   * `obs_<i>.npy` from 0 (files of a higher agent then are an error: an agent's files are missing).
+   */
   numAgents?: number;
+  /**
+   * The shapes the dataset's task needs (from {@link datasetTaskName} and the task registry): the agent
+   * count and every agent's observation, action and state size are checked against them, and an error
+   * names the file and the task.
+   */
+  expect?: DatasetTaskShape;
+  /**
+   * Receives one-line warnings (actions outside [−1, 1], naming the file and the range found).
+   * Default: printed on stderr as `warning: …`; `null` to drop them.
+   */
+  onWarning?: ((message: string) => void) | null;
 }
+
+/** What a task needs of its datasets (the fields of the kit's tasks that shape them). */
+export interface DatasetTaskShape {
+  /** Task id, for messages. */
+  name: string;
+  /** Agents, prey included (one set of files each). */
+  numAgents: number;
+  /** Observation size per agent (env order). */
+  obsDims: readonly number[];
+  /** Action size of every agent. */
+  actDim: number;
+  /** Global state size, for tasks whose datasets record it (checked when `states_<i>.npy` exist). */
+  stateDim?: number;
+  /** Where the task name came from, for messages (e.g. `manifest.json`, `the folder simple_spread`). */
+  source?: string;
+}
+
+/** Kinds of per-agent files of the layout: `obs_3.npy` → agent 3. */
+const AGENT_FILE = /^(obs|acs|rews|next_obs|dones|states|next_states)_(\d+)\.npy$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -280,6 +319,36 @@ async function readBytes(path: string, expectation: string): Promise<Uint8Array>
     if (err instanceof Deno.errors.NotFound) {
       throw new KitInputError(`${path}: file not found; ${expectation}`);
     }
+    if (err instanceof Deno.errors.IsADirectory) {
+      throw new KitInputError(`${path}: a directory, not a file; ${expectation}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * The task a dataset folder belongs to, and where that comes from: its `manifest.json`'s `meta.task`,
+ * else the env-id folder of `<env_id>/<quality>/seed_<k>_data` (`simple_spread` →
+ * `cooperative_navigation`), else `unknown`. A malformed manifest is a {@link KitInputError} naming it.
+ */
+export async function datasetTaskName(dir: string): Promise<{ task: string; source: string }> {
+  const manifestPath = join(dir, MANIFEST_NAME);
+  const text = await readManifestText(manifestPath);
+  if (text !== null) return { task: parseManifest(manifestPath, text).meta.task, source: MANIFEST_NAME };
+  const meta = inferMeta(dir, 25);
+  if (meta.task === "unknown") return { task: "unknown", source: "no manifest and no <env_id> folder" };
+  return { task: meta.task, source: `the folder ${envIdForTask(meta.task)}` };
+}
+
+/** The manifest's text, or null when there is none; a folder or unreadable file in its place is an error. */
+async function readManifestText(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    if (err instanceof Deno.errors.IsADirectory) {
+      throw new KitInputError(`${path}: a directory; expected the dataset's manifest (a JSON file)`);
+    }
     throw err;
   }
 }
@@ -365,9 +434,10 @@ export async function readOmarDataset(
     );
   }
   const manifestPath = join(dir, MANIFEST_NAME);
-  const manifest = (await exists(manifestPath))
-    ? parseManifest(manifestPath, await Deno.readTextFile(manifestPath))
-    : null;
+  const manifestText = await readManifestText(manifestPath);
+  const manifest = manifestText !== null ? parseManifest(manifestPath, manifestText) : null;
+  const expect = options.expect;
+  const forTask = expect ? ` (task ${expect.name}${expect.source ? `, from ${expect.source}` : ""})` : "";
 
   if (options.episodeLength !== undefined && !isPositiveInt(options.episodeLength)) {
     throw new KitInputError(
@@ -377,6 +447,11 @@ export async function readOmarDataset(
   if (options.numAgents !== undefined && !isPositiveInt(options.numAgents)) {
     throw new KitInputError(`readOmarDataset: numAgents ${options.numAgents}; expected a positive integer`);
   }
+  if (expect !== undefined && options.numAgents !== undefined && options.numAgents !== expect.numAgents) {
+    throw new KitInputError(
+      `readOmarDataset: ${options.numAgents} agents were asked for, but task ${expect.name} has ${expect.numAgents}`,
+    );
+  }
   let numAgents: number;
   if (manifest !== null) {
     numAgents = manifest.numAgents;
@@ -385,14 +460,37 @@ export async function readOmarDataset(
         `${manifestPath}: numAgents is ${numAgents}, but ${options.numAgents} agents were asked for`,
       );
     }
+    if (expect !== undefined && expect.numAgents !== numAgents) {
+      throw new KitInputError(
+        `${manifestPath}: numAgents is ${numAgents}; task ${expect.name} has ${expect.numAgents} agents`,
+      );
+    }
   } else if (options.numAgents !== undefined) {
     numAgents = options.numAgents;
   } else {
-    numAgents = 0;
-    while (await exists(join(dir, `obs_${numAgents}.npy`))) numAgents++;
+    numAgents = expect?.numAgents ?? 0;
+    if (expect === undefined) { while (await exists(join(dir, `obs_${numAgents}.npy`))) numAgents++; }
     if (numAgents === 0) {
       throw new KitInputError(
         `${dir}: no obs_0.npy and no ${MANIFEST_NAME}; expected OMAR's files obs_<i>.npy, acs_<i>.npy, rews_<i>.npy, next_obs_<i>.npy, dones_<i>.npy`,
+      );
+    }
+    // files of an agent beyond the count: an agent's files are missing (or the task has fewer agents)
+    const beyond: string[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      const m = AGENT_FILE.exec(entry.name);
+      if (m && Number(m[2]) >= numAgents) beyond.push(entry.name);
+    }
+    if (beyond.length > 0) {
+      beyond.sort();
+      throw new KitInputError(
+        expect !== undefined
+          ? `${join(dir, beyond[0])}: a file of agent ${
+            AGENT_FILE.exec(beyond[0])![2]
+          }, but task ${expect.name} has ${numAgents} agents${forTask}`
+          : `${join(dir, `obs_${numAgents}.npy`)}: file not found, but ${beyond.join(", ")} ${
+            beyond.length > 1 ? "exist" : "exists"
+          }; expected the files of every agent from 0 (an agent's files are missing)`,
       );
     }
   }
@@ -400,7 +498,7 @@ export async function readOmarDataset(
 
   const load = async (file: string, agent: number): Promise<NpyArray> => {
     const path = join(dir, file);
-    const bytes = await readBytes(path, `expected it for agent ${agent} of ${numAgents}`);
+    const bytes = await readBytes(path, `expected it for agent ${agent} of ${numAgents}${forTask}`);
     const arr = readNpy(bytes, path);
     if (manifest !== null && verify) {
       const expected = manifest.files[file];
@@ -450,6 +548,13 @@ export async function readOmarDataset(
         } from ${MANIFEST_NAME}`,
       );
     }
+    if (expect !== undefined && obsDim !== expect.obsDims[i]) {
+      throw new KitInputError(
+        `${obsFile}: ${obsDim} observation columns (shape ${
+          shapeText(obsArr.shape)
+        }); agent ${i} of task ${expect.name} has ${expect.obsDims[i]}${forTask}`,
+      );
+    }
     const obs = toFloat32(obsFile, obsArr);
 
     const acsFile = join(dir, `acs_${i}.npy`);
@@ -464,6 +569,13 @@ export async function readOmarDataset(
         `${acsFile}: shape ${
           shapeText(acsArr.shape)
         }; expected actDim ${manifest.actDim} from ${MANIFEST_NAME}`,
+      );
+    }
+    if (expect !== undefined && actDim !== expect.actDim) {
+      throw new KitInputError(
+        `${acsFile}: ${actDim} action columns (shape ${
+          shapeText(acsArr.shape)
+        }); task ${expect.name} has actDim ${expect.actDim}${forTask}`,
       );
     }
     const actions = toFloat32(acsFile, acsArr);
@@ -515,6 +627,13 @@ export async function readOmarDataset(
         checkRows(path, arr.shape);
       }
       const sd = sArr.shape[1];
+      if (expect?.stateDim !== undefined && sd !== expect.stateDim) {
+        throw new KitInputError(
+          `${statesFile}: shape ${
+            shapeText(sArr.shape)
+          }; task ${expect.name} has a ${expect.stateDim}-D global state${forTask}`,
+        );
+      }
       state = {
         states: toFloat32(statesFile, sArr),
         nextStates: toFloat32(nextStatesFile, nsArr),
@@ -538,5 +657,21 @@ export async function readOmarDataset(
   }
   const ds: MultiAgentDataset = { size: Math.max(n, 0), agents, meta };
   validateDataset(ds, dir);
+  const warn = options.onWarning === undefined
+    ? (m: string) => console.warn(`warning: ${m}`)
+    : options.onWarning;
+  if (warn) {
+    // 4 significant digits, unless that would print a value outside [-1, 1] as ±1
+    const fmt = (v: number) => {
+      const short = Number(v.toPrecision(4));
+      return String(Math.abs(short) > 1 || Math.abs(v) <= 1 ? short : v);
+    };
+    for (const r of actionsOutside(ds)) {
+      warn(
+        `${join(dir, `acs_${r.agent}.npy`)}: actions in [${fmt(r.min)}, ${fmt(r.max)}], outside [-1, 1] ` +
+          `(the environments clip actions to [-1, 1]; the dataset's actions are not the ones that acted)`,
+      );
+    }
+  }
   return ds;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseNumber } from "../util/cli.ts";
 import { Rng } from "../util/rng.ts";
 import type { Float64Policy } from "./frozen_policy.ts";
 import type { ParticleTask } from "./task.ts";
@@ -33,9 +34,17 @@ export interface BenchEnvResult {
   preyNetwork: boolean;
 }
 
-/** Measures env steps/s of `task` with random actions (drawn before timing), single and vectorized. */
+/**
+ * Measures env steps/s of `task` with random actions (drawn before timing), single and vectorized.
+ * `numEnvs` must be a positive integer and `seconds` a positive number (a `KitInputError` otherwise).
+ */
 export function benchEnv(task: ParticleTask, options: BenchEnvOptions = {}): BenchEnvResult {
-  const E = options.numEnvs ?? 1000, seconds = options.seconds ?? 1;
+  const E = options.numEnvs === undefined
+    ? 1000
+    : parseNumber("benchEnv: numEnvs", options.numEnvs, { integer: true, min: 1 });
+  const seconds = options.seconds === undefined
+    ? 1
+    : parseNumber("benchEnv: seconds", options.seconds, { above: 0 });
   const prey = task.prey === null ? null : options.prey ?? null;
   const actors = prey || task.prey === null ? task.learners.length : task.world.numAgents;
   const rng = Rng.fromSeed(0, "bench");

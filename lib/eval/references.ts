@@ -17,8 +17,30 @@ export interface ReferenceScores {
   source: string;
 }
 
-/** `100 · (score − random) / (expert − random)`. */
+/**
+ * Throws a {@link KitInputError} naming `ref` unless its random and expert scores are two different
+ * finite numbers (equal ones would make every normalised score ±Infinity or NaN).
+ */
+export function checkReferences(ref: { random: number; expert: number }): void {
+  if (!Number.isFinite(ref.random) || !Number.isFinite(ref.expert)) {
+    throw new KitInputError(
+      `reference scores random ${ref.random}, expert ${ref.expert}; expected finite numbers`,
+    );
+  }
+  if (ref.expert === ref.random) {
+    throw new KitInputError(
+      `reference scores: expert and random are both ${ref.random}; ` +
+        `expected two different scores (the normalised score would divide by zero)`,
+    );
+  }
+}
+
+/**
+ * `100 · (score − random) / (expert − random)`; the references are checked first
+ * ({@link checkReferences}).
+ */
 export function normalizedScore(score: number, ref: { random: number; expert: number }): number {
+  checkReferences(ref);
   return (100 * (score - ref.random)) / (ref.expert - ref.random);
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { Rng } from "../util/rng.ts";
+import { parseNumber } from "../util/cli.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import type { JointPolicy } from "../envs/policy.ts";
 import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
@@ -46,16 +47,22 @@ export function summarize(xs: ArrayLike<number>): { mean: number; std: number; s
   return { mean, std, stderr: std / Math.sqrt(n) };
 }
 
-/** Rolls `policy` out for `episodes` full episodes of `task` (particle or MuJoCo) and returns their scores. */
+/**
+ * Rolls `policy` out for `episodes` full episodes of `task` (particle or MuJoCo) and returns their scores.
+ * `episodes` and `numEnvs` must be positive integers and `seed` a non-negative one (a
+ * `KitInputError` naming the option otherwise).
+ */
 export function evaluate(
   anyTask: AnyTask,
   policy: JointPolicy,
   options: EvaluateOptions = {},
 ): EvaluationResult {
   const task = asEnvTask(anyTask);
-  const episodes = options.episodes ?? 10;
-  const seed = options.seed ?? 0;
-  const numEnvs = Math.min(options.numEnvs ?? 1000, episodes);
+  const count = (what: string, v: number | undefined, fallback: number, min = 1) =>
+    v === undefined ? fallback : parseNumber(`evaluate: ${what}`, v, { integer: true, min });
+  const episodes = count("episodes", options.episodes, 10);
+  const seed = count("seed", options.seed, 0, 0);
+  const numEnvs = Math.min(count("numEnvs", options.numEnvs, 1000), episodes);
   const env = task.makeVecEnv(numEnvs, { prey: options.prey });
   try {
     const obs = task.learners.map((i) => new Float32Array(numEnvs * task.obsDims[i]));
