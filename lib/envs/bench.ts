@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseNumber } from "../util/cli.ts";
 import { Rng } from "../util/rng.ts";
 import type { Float64Policy } from "./frozen_policy.ts";
 import type { ParticleTask } from "./task.ts";
@@ -35,7 +36,8 @@ export interface BenchEnvResult {
 
 /** Measures env steps/s of `task` with random actions (drawn before timing), single and vectorized. */
 export function benchEnv(task: ParticleTask, options: BenchEnvOptions = {}): BenchEnvResult {
-  const E = options.numEnvs ?? 1000, seconds = options.seconds ?? 1;
+  const E = parseNumber("benchEnv: numEnvs", options.numEnvs ?? 1000, { integer: true, min: 1 });
+  const seconds = parseNumber("benchEnv: seconds", options.seconds ?? 1, { above: 0 });
   const prey = task.prey === null ? null : options.prey ?? null;
   const actors = prey || task.prey === null ? task.learners.length : task.world.numAgents;
   const rng = Rng.fromSeed(0, "bench");
