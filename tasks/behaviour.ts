@@ -3,7 +3,9 @@
  *
  *   train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized] [--state-critic] [--seed S]
  *              [--snapshot-every N] [--checkpoint-dir DIR] [--out fixtures/behaviour]
- *        online ITD3 until N update rounds, a ladder of snapshots with their scores; resumable
+ *        online ITD3 until N update rounds, a ladder of snapshots with their scores; resumable from the
+ *        checkpoint folder (default cache/behaviour/<tag>_seed<S>_<hash of the settings>), which refuses a
+ *        run with other settings or fewer updates than it holds
  *   train-prey TASK [--updates N] [--seed S]
  *        trains predators and prey together and freezes the prey as fixtures/prey/TASK.json
  *   show TASK [--prey original|kit]      prints a ladder
@@ -12,8 +14,9 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
+import { dirname, join } from "node:path";
+import { intFlag, parseFlags, runMain } from "../lib/util/cli.ts";
+import { ensureWritableDir } from "../lib/util/fs.ts";
 import { checkName, KitInputError } from "../lib/util/errors.ts";
 import { Progress } from "../lib/util/progress.ts";
 import { REPO_ROOT } from "../lib/util/paths.ts";
@@ -21,7 +24,7 @@ import { loadPrey, PREY_SOURCES, type PreySource } from "../lib/envs/mod.ts";
 import { asEnvTask } from "../lib/envs/env_task.ts";
 import { loadTask } from "../lib/mujoco/tasks.ts";
 import { initBackend } from "../lib/nn/backend.ts";
-import { onlinePreset, trainOnline } from "../lib/behaviour/online.ts";
+import { type OnlineOptions, onlinePreset, onlineSettingsKey, trainOnline } from "../lib/behaviour/online.ts";
 import { ladderPath, readLadder, writeLadder, writePrey } from "../lib/behaviour/store.ts";
 import { thinLadder } from "../lib/behaviour/ladder.ts";
 
@@ -76,45 +79,59 @@ runMain(async () => {
     return;
   }
   if (command === "thin") {
+    const denseUntil = intFlag(flags, "dense-until", 0, 0), every = intFlag(flags, "every", 1);
     const path = ladderPath(task.name, preySource, flags.out as string | undefined);
     const before = await readLadder(path);
-    const ladder = thinLadder(before, {
-      denseUntil: numberFlag(flags, "dense-until", 0),
-      every: numberFlag(flags, "every", 1),
-    });
+    const ladder = thinLadder(before, { denseUntil, every });
     await writeLadder(path, ladder);
     return console.log(`${path}: kept ${ladder.snapshots.length} of ${before.snapshots.length} snapshots`);
   }
-  await initBackend();
-  const updates = numberFlag(flags, "updates", defaultUpdates(task.name));
-  const seed = numberFlag(flags, "seed", 0);
+  const updates = intFlag(flags, "updates", defaultUpdates(task.name));
+  const seed = intFlag(flags, "seed", 0, 0);
+  const snapshotEvery = intFlag(flags, "snapshot-every", Math.max(100, Math.round(updates / 30)));
   const trainPrey = command === "train-prey";
   if (trainPrey && task.prey === null) throw new KitInputError(`task ${task.name} has no prey to train`);
   const preset = onlinePreset(task.name);
   const stateCritic = (flags["state-critic"] as boolean | undefined) ?? preset.stateCritic ?? false;
-  const base = trainPrey ? `${task.name}_prey` : preySource ? `${task.name}_${preySource}` : task.name;
-  const tag = stateCritic ? `${base}_statecritic` : base;
-  const checkpointDir = (flags["checkpoint-dir"] as string | undefined) ??
-    join("cache", "behaviour", `${tag}_seed${seed}`);
-  const bar = new Progress(`${command} ${tag}`, updates, { lineEverySeconds: 30 });
-  let last = 0;
-  const ladder = await trainOnline(anyTask, {
+  const critic = checkName(
+    "critic",
+    (flags.critic as string | undefined) ?? preset.critic ?? "decentralized",
+    ["decentralized", "centralized"] as const,
+  );
+  const options: OnlineOptions = {
     ...preset,
     stateCritic,
     updates,
-    critic: checkName(
-      "critic",
-      (flags.critic as string | undefined) ?? preset.critic ?? "decentralized",
-      ["decentralized", "centralized"] as const,
-    ),
+    critic,
     seed,
-    snapshotEvery: numberFlag(flags, "snapshot-every", Math.max(100, Math.round(updates / 30))),
-    checkpointDir,
+    snapshotEvery,
     trainPrey,
     prey: trainPrey || task.prey === null || !("world" in anyTask)
       ? null
       : await loadPrey(anyTask, { source: preySource! }),
     preySource,
+  };
+  // where the result goes, checked before training rather than after it
+  const path = trainPrey
+    ? join(REPO_ROOT, "fixtures", "prey", `${task.name}.json`)
+    : ladderPath(task.name, preySource, flags.out as string | undefined);
+  await ensureWritableDir(dirname(path), trainPrey ? "prey folder" : "--out");
+  // the default checkpoint folder is named by a hash of every setting that shapes it, so runs with other
+  // settings (critic kind, prey, network sizes, ...) never meet one another's checkpoints
+  const base = trainPrey ? `${task.name}_prey` : preySource ? `${task.name}_${preySource}` : task.name;
+  const tag = stateCritic ? `${base}_statecritic` : base;
+  const checkpointDir = flags["checkpoint-dir"] !== undefined
+    ? await ensureWritableDir(flags["checkpoint-dir"] as string, "--checkpoint-dir")
+    : await ensureWritableDir(
+      join("cache", "behaviour", `${tag}_seed${seed}_${await onlineSettingsKey(anyTask, options)}`),
+      "checkpoint folder",
+    );
+  await initBackend();
+  const bar = new Progress(`${command} ${tag}`, updates, { lineEverySeconds: 30 });
+  let last = 0;
+  const ladder = await trainOnline(anyTask, {
+    ...options,
+    checkpointDir,
     onUpdate: (n) => (bar.tick(n - last), last = n),
     onSnapshot: (s) =>
       console.log(
@@ -126,7 +143,6 @@ runMain(async () => {
   bar.finish();
   if (trainPrey) {
     const final = ladder.snapshots[ladder.snapshots.length - 1];
-    const path = join(REPO_ROOT, "fixtures", "prey", `${task.name}.json`);
     await writePrey(path, final.policies[task.prey!], {
       task: task.name,
       updates,
@@ -136,7 +152,6 @@ runMain(async () => {
     console.log(`wrote the kit's prey to ${path}`);
     return;
   }
-  const path = ladderPath(task.name, preySource, flags.out as string | undefined);
   await writeLadder(path, ladder);
   console.log(`wrote ${ladder.snapshots.length} snapshots to ${path}`);
 });

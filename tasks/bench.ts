@@ -89,6 +89,7 @@ runMain(async () => {
   if (flags.help) return console.log(USAGE);
   const target = checkName("bench target", positionals[0] ?? "env", ["env", "train"]);
   if (target === "train") {
+    const rounds = intFlag(flags, "rounds", 20), batchSize = intFlag(flags, "batch", 1024);
     const backend = await initBackend(
       checkName("backend", flags.backend as string, ["wasm", "cpu"]) as BackendName,
     );
@@ -107,7 +108,6 @@ runMain(async () => {
     const critic = checkName("critic", flags.critic as string, ["decentralized", "centralized"]);
     const task = await loadTask((flags.task as string | undefined) ?? "cooperative_navigation");
     const prey = "world" in task && task.prey !== null ? await loadPrey(task) : null;
-    const rounds = numberFlag(flags, "rounds", 20), batchSize = numberFlag(flags, "batch", 1024);
     if (flags.compare && task.name !== "cooperative_navigation") {
       throw new KitInputError("--compare needs --task cooperative_navigation (the reference's shapes)");
     }
@@ -148,8 +148,8 @@ runMain(async () => {
     }
     return;
   }
-  const tasks = flags.task ? [flags.task as string] : [...MPE_TASKS, "spread_1d_n2"];
   const numEnvs = intFlag(flags, "envs", 1000), seconds = numberFlag(flags, "seconds", 1, { above: 0 });
+  const tasks = flags.task ? [flags.task as string] : [...MPE_TASKS, "spread_1d_n2"];
   const rows: BenchEnvResult[] = [];
   for (const id of tasks) {
     const task = makeTask(id);

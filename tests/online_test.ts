@@ -1,7 +1,8 @@
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
-import { trainOnline } from "../lib/behaviour/online.ts";
+import { onlineSettingsKey, trainOnline } from "../lib/behaviour/online.ts";
+import { KitInputError } from "../lib/util/errors.ts";
 import { buildDataset, generateDataset } from "../lib/behaviour/generate.ts";
 import { snapshotJointPolicy } from "../lib/behaviour/ladder.ts";
 import { readLadder, writeLadder, writePrey } from "../lib/behaviour/store.ts";
@@ -47,6 +48,112 @@ Deno.test("online training resumes from its checkpoint to the same ladder, bit f
     assertEquals(resumed.snapshots, whole.snapshots);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** An assertRejects check: a KitInputError whose message holds every one of `parts`. */
+function inputError(...parts: string[]) {
+  return (err: unknown) => {
+    assert(err instanceof KitInputError, `not a KitInputError: ${err}`);
+    for (const p of parts) assert(err.message.includes(p), `"${err.message}" lacks "${p}"`);
+    assert(!err.message.includes("\n"), `not one line: ${err.message}`);
+    return true;
+  };
+}
+
+const tiny = { warmupSteps: 300, batchSize: 64, snapshotEvery: 10, snapshotEpisodes: 2, checkpointEvery: 10 };
+
+Deno.test("a checkpoint made with other settings, or past the asked updates, is refused and left intact", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = await trainOnline(task, { ...tiny, updates: 20, checkpointDir: dir });
+    const files = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          [...Deno.readDirSync(dir)].map(async (e) => [e.name, await Deno.readFile(join(dir, e.name))]),
+        ),
+      );
+    const before = await files();
+    await assertRejects(
+      () => trainOnline(task, { ...tiny, updates: 40, critic: "centralized", checkpointDir: dir }),
+      inputError(dir, `critic "decentralized" there, "centralized" asked`),
+    );
+    await assertRejects(
+      () => trainOnline(task, { ...tiny, updates: 40, hidden: [32, 32], seed: 3, checkpointDir: dir }),
+      inputError(dir, "hidden [64,64] there, [32,32] asked", "seed 0 there, 3 asked"),
+    );
+    // the stale case of issue #13: 20 rounds in the folder, 10 asked
+    await assertRejects(
+      () => trainOnline(task, { ...tiny, updates: 10, checkpointDir: dir }),
+      inputError(dir, "already holds 20 update rounds, more than the 10 asked"),
+    );
+    assertEquals(await files(), before);
+    // the same settings still resume: here nothing is left to do, and the ladder is the same
+    assertEquals(await trainOnline(task, { ...tiny, updates: 20, checkpointDir: dir }), first);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkpoint keys: every setting that shapes a run splits them, the target and cadence do not", async () => {
+  const key = (o: Partial<Parameters<typeof trainOnline>[1]>) =>
+    onlineSettingsKey(task, { ...tiny, updates: 20, ...o });
+  const base = await key({});
+  assertEquals(base, await key({ updates: 5000, checkpointEvery: 7, onUpdate: () => {} }));
+  const others = await Promise.all([
+    key({ critic: "centralized" }),
+    key({ hidden: [32, 32] }),
+    key({ seed: 1 }),
+    key({ batchSize: 32 }),
+    key({ snapshotEvery: 5 }),
+    key({ numEnvs: 2 }),
+  ]);
+  assertEquals(new Set([base, ...others]).size, 7);
+  const pp = makeTask("predator_prey");
+  assert(
+    await onlineSettingsKey(pp, { updates: 1, preySource: "kit" }) !==
+      await onlineSettingsKey(pp, { updates: 1, preySource: "original" }),
+  );
+  // the default critic, then centralized ones, each in the folder named by its key: both train
+  const root = await Deno.makeTempDir();
+  try {
+    for (const critic of ["decentralized", "centralized"] as const) {
+      const opts = { ...tiny, updates: 10, critic };
+      const ladder = await trainOnline(task, {
+        ...opts,
+        checkpointDir: join(root, await onlineSettingsKey(task, opts)),
+      });
+      assertEquals(ladder.config.critic, critic);
+    }
+    assertEquals([...Deno.readDirSync(root)].length, 2);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("trainOnline refuses nonsense numbers up front, naming the option", async () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ updates: -5 }, "updates expects a positive integer"],
+    [{ updates: 2.5 }, "updates expects a positive integer"],
+    [{ updates: NaN }, "updates expects a positive integer"],
+    [{ snapshotEvery: 0 }, "snapshotEvery expects a positive integer"],
+    [{ checkpointEvery: -1 }, "checkpointEvery expects a positive integer"],
+    [{ numEnvs: 0 }, "numEnvs expects a positive integer"],
+    [{ batchSize: 1.5 }, "batchSize expects a positive integer"],
+    [{ warmupSteps: -1 }, "warmupSteps expects a non-negative integer"],
+    [{ seed: -1 }, "seed expects a non-negative integer"],
+    [{ lr: 0 }, "lr expects a positive number"],
+    [{ gamma: 1.5 }, "gamma expects a number in [0, 1]"],
+    [{ hidden: [64] }, "hidden expects two positive integer widths"],
+    [{ bufferSize: 32 }, "bufferSize (32) must hold at least a minibatch (batchSize 64)"],
+    [{ critic: "central" }, `critic expects "decentralized" or "centralized", got "central"`],
+  ];
+  for (const [bad, message] of cases) {
+    await assertRejects(
+      () => trainOnline(task, { ...tiny, updates: 10, ...bad } as Parameters<typeof trainOnline>[1]),
+      inputError(`trainOnline: `, message),
+      JSON.stringify(bad),
+    );
   }
 });
 

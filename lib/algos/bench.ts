@@ -9,6 +9,7 @@ import { collectDataset } from "../behaviour/collect.ts";
 import { uniformRandomPolicy } from "../envs/policy.ts";
 import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
+import { parseNumber } from "../util/cli.ts";
 import { Rng } from "../util/rng.ts";
 import { type AlgorithmOptions, makeAlgorithm } from "./registry.ts";
 import { Minibatcher } from "./train.ts";
@@ -52,9 +53,13 @@ export function benchTrain(
   options: BenchTrainOptions = {},
 ): BenchTrainResult {
   const task = asEnvTask(anyTask);
-  const rounds = options.rounds ?? 20, warmup = options.warmup ?? 3, B = options.batchSize ?? 1024;
+  const positive = { integer: true, min: 1 };
+  const rounds = parseNumber("benchTrain: rounds", options.rounds ?? 20, positive);
+  const warmup = parseNumber("benchTrain: warmup", options.warmup ?? 3, { integer: true, min: 0 });
+  const B = parseNumber("benchTrain: batchSize", options.batchSize ?? 1024, positive);
+  const samples = parseNumber("benchTrain: samples", options.samples ?? 100_000, positive);
   const dataset = collectDataset(task, uniformRandomPolicy(Rng.fromSeed(0, "bench")), {
-    samples: options.samples ?? 100_000,
+    samples,
     seed: 0,
     prey: options.prey,
     meta: {

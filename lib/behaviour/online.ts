@@ -17,8 +17,9 @@ import { evaluate } from "../eval/rollout.ts";
 import { makeAlgorithm } from "../algos/registry.ts";
 import { Minibatcher } from "../algos/train.ts";
 import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
+import { type NumberRule, parseNumber } from "../util/cli.ts";
 import { KitInputError } from "../util/errors.ts";
-import { exists, writeFileAtomic } from "../util/fs.ts";
+import { readJsonFile, sha256Hex, writeFileAtomic } from "../util/fs.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { KIT_VERSION } from "../util/version.ts";
 import { frozenActor, type Ladder, type Snapshot, snapshotJointPolicy, snapshotPolicy } from "./ladder.ts";
@@ -99,6 +100,8 @@ export function onlinePreset(task: string): Partial<OnlineOptions> {
 
 interface OnlineCheckpoint {
   format: "omar-kit-online-v1";
+  /** The settings the run was started with ({@link onlineSettings}); a resume must ask for the same. */
+  settings: OnlineSettings;
   updates: number;
   envSteps: number;
   size: number;
@@ -110,6 +113,134 @@ interface OnlineCheckpoint {
   snapshots: Snapshot[];
 }
 
+/** {@link OnlineOptions} with every default filled in and every number checked. */
+type ResolvedOnlineOptions = ReturnType<typeof resolveOnlineOptions>;
+
+/**
+ * Fills in the defaults of `options` and checks every number, so a bad one is a {@link KitInputError}
+ * naming the option before any work is done (not an endless warm-up or an untrained ladder).
+ */
+function resolveOnlineOptions(options: OnlineOptions) {
+  const num = (name: keyof OnlineOptions, fallback: number, rule: NumberRule) =>
+    parseNumber(`trainOnline: ${name}`, options[name] ?? fallback, rule);
+  const int = { integer: true, min: 1 }, nonNegInt = { integer: true, min: 0 };
+  const o = {
+    numEnvs: num("numEnvs", 4, int),
+    explorationNoise: num("explorationNoise", 0.1, { min: 0 }),
+    warmupSteps: num("warmupSteps", 10_000, nonNegInt),
+    batchSize: num("batchSize", 1024, int),
+    bufferSize: num("bufferSize", 1_000_000, int),
+    lr: num("lr", 1e-3, { above: 0 }),
+    gamma: num("gamma", 0.95, { min: 0, max: 1 }),
+    hidden: options.hidden ?? [64, 64],
+    softUpdateRate: num("softUpdateRate", 0.01, { above: 0, max: 1 }),
+    snapshotEvery: num("snapshotEvery", 1000, int),
+    snapshotEpisodes: num("snapshotEpisodes", 100, int),
+    evalSeed: num("evalSeed", 100, nonNegInt),
+    seed: num("seed", 0, nonNegInt),
+    checkpointEvery: num("checkpointEvery", 1000, int),
+    critic: options.critic ?? "decentralized",
+    stateCritic: options.stateCritic ?? false,
+  };
+  parseNumber("trainOnline: updates", options.updates, int);
+  if (o.critic !== "decentralized" && o.critic !== "centralized") {
+    throw new KitInputError(
+      `trainOnline: critic expects "decentralized" or "centralized", got ${JSON.stringify(o.critic)}`,
+    );
+  }
+  if (
+    !Array.isArray(o.hidden) || o.hidden.length !== 2 ||
+    !o.hidden.every((h) => Number.isSafeInteger(h) && h >= 1)
+  ) {
+    throw new KitInputError(
+      `trainOnline: hidden expects two positive integer widths (ladder actors have two hidden layers), got ${
+        JSON.stringify(o.hidden)
+      }`,
+    );
+  }
+  if (o.bufferSize < Math.max(o.batchSize, o.numEnvs)) {
+    throw new KitInputError(
+      `trainOnline: bufferSize (${o.bufferSize}) must hold at least a minibatch (batchSize ${o.batchSize}) ` +
+        `and one vectorized step (numEnvs ${o.numEnvs})`,
+    );
+  }
+  return o;
+}
+
+/**
+ * The settings that decide what an online run's checkpoint holds and what its snapshots mean: the task,
+ * the prey, every learner and schedule setting (defaults filled in), but not the update rounds to reach
+ * (a resumed run may go further) nor how often it checkpoints (resuming is exact either way).
+ */
+export type OnlineSettings = Record<string, unknown>;
+
+/**
+ * The resolved {@link OnlineSettings} of a {@link trainOnline} call on `anyTask` with `options`; a bad
+ * option is a {@link KitInputError} as in {@link trainOnline}.
+ */
+export function onlineSettings(anyTask: AnyTask, options: OnlineOptions): OnlineSettings {
+  return settingsOf(asEnvTask(anyTask), options, resolveOnlineOptions(options));
+}
+
+function settingsOf(baseTask: EnvTask, options: OnlineOptions, o: ResolvedOnlineOptions): OnlineSettings {
+  const trainPrey = options.trainPrey ?? false;
+  const { checkpointEvery: _, ...rest } = o;
+  return {
+    task: baseTask.name,
+    trainPrey,
+    preySource: ladderPreySource(baseTask, options),
+    ...rest,
+    hidden: [...o.hidden],
+  };
+}
+
+/** The prey source a run records: none when the prey learns too or the task has none. */
+function ladderPreySource(baseTask: EnvTask, options: OnlineOptions): "original" | "kit" | null {
+  if (options.trainPrey) return null;
+  return options.preySource ?? (baseTask.prey === null ? null : "original");
+}
+
+/**
+ * A short hash (8 hex digits) of the {@link onlineSettings} of a run: runs that differ in any of them get
+ * different keys, so default checkpoint folders named by it never mix runs.
+ */
+export async function onlineSettingsKey(anyTask: AnyTask, options: OnlineOptions): Promise<string> {
+  const text = JSON.stringify(onlineSettings(anyTask, options));
+  return (await sha256Hex(new TextEncoder().encode(text))).slice(0, 8);
+}
+
+/**
+ * Refuses a checkpoint that a run with `settings` up to `updates` rounds cannot continue: one made with
+ * other settings, one from before settings were recorded, or one already past `updates`.
+ */
+function checkCheckpoint(ck: OnlineCheckpoint, dir: string, settings: OnlineSettings, updates: number): void {
+  const remedy = `delete ${dir} or choose another checkpoint folder`;
+  if (ck.format !== "omar-kit-online-v1") {
+    throw new KitInputError(`${join(dir, "state.json")}: not an online-training checkpoint; ${remedy}`);
+  }
+  if (!ck.settings || typeof ck.settings !== "object") {
+    throw new KitInputError(
+      `checkpoint folder ${dir} records no training settings (an older kit made it); ${remedy}`,
+    );
+  }
+  const keys = [...new Set([...Object.keys(ck.settings), ...Object.keys(settings)])];
+  const show = (v: unknown) => v === undefined ? "unset" : JSON.stringify(v);
+  const differ = keys
+    .filter((k) => JSON.stringify(ck.settings[k]) !== JSON.stringify(settings[k]))
+    .map((k) => `${k} ${show(ck.settings[k])} there, ${show(settings[k])} asked`);
+  if (differ.length > 0) {
+    throw new KitInputError(
+      `checkpoint folder ${dir} was trained with other settings (${differ.join("; ")}); ${remedy}`,
+    );
+  }
+  if (ck.updates > updates) {
+    throw new KitInputError(
+      `checkpoint folder ${dir} already holds ${ck.updates} update rounds, more than the ${updates} asked; ` +
+        `ask for at least ${ck.updates} updates, or ${remedy}`,
+    );
+  }
+}
+
 /** The learning view of `task`: with `trainPrey`, every agent is a learner and none is frozen. */
 function learningTask(task: EnvTask, trainPrey: boolean): EnvTask {
   if (!trainPrey || task.prey === null) return task;
@@ -118,30 +249,14 @@ function learningTask(task: EnvTask, trainPrey: boolean): EnvTask {
 
 /** Trains behaviour policies online and returns the snapshot ladder (and the final actors' snapshot). */
 export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Promise<Ladder> {
+  const o = resolveOnlineOptions(options);
   const trainPrey = options.trainPrey ?? false;
   const baseTask = asEnvTask(anyTask);
+  const settings = settingsOf(baseTask, options, o);
   const task = learningTask(baseTask, trainPrey);
   if (task.prey !== null && !options.prey) {
     throw new KitInputError(`online training on ${task.name} needs the prey`);
   }
-  const o = {
-    numEnvs: options.numEnvs ?? 4,
-    explorationNoise: options.explorationNoise ?? 0.1,
-    warmupSteps: options.warmupSteps ?? 10_000,
-    batchSize: options.batchSize ?? 1024,
-    bufferSize: options.bufferSize ?? 1_000_000,
-    lr: options.lr ?? 1e-3,
-    gamma: options.gamma ?? 0.95,
-    hidden: options.hidden ?? [64, 64],
-    softUpdateRate: options.softUpdateRate ?? 0.01,
-    snapshotEvery: options.snapshotEvery ?? 1000,
-    snapshotEpisodes: options.snapshotEpisodes ?? 100,
-    evalSeed: options.evalSeed ?? 100,
-    seed: options.seed ?? 0,
-    checkpointEvery: options.checkpointEvery ?? 1000,
-    critic: options.critic ?? "decentralized",
-    stateCritic: options.stateCritic ?? false,
-  };
   const E = o.numEnvs, T = task.episodeLength, d = task.actDim, nA = task.numAgents;
   const sd = o.stateCritic ? task.stateDim ?? 0 : 0;
   if (o.stateCritic && (sd === 0 || o.critic !== "centralized")) {
@@ -213,11 +328,10 @@ export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Pro
   let chunks: OnlineCheckpoint["chunks"] = [];
   const ckFile = options.checkpointDir ? join(options.checkpointDir, "state.json") : null;
 
-  if (ckFile && await exists(ckFile)) {
-    const ck = decodeState<OnlineCheckpoint>(JSON.parse(await Deno.readTextFile(ckFile)) as EncodedState);
-    if (ck.format !== "omar-kit-online-v1") {
-      throw new KitInputError(`${ckFile}: not an online-training checkpoint`);
-    }
+  const stored = ckFile ? await readJsonFile<EncodedState>(ckFile) : null;
+  if (stored !== null) {
+    const ck = decodeState<OnlineCheckpoint>(stored);
+    checkCheckpoint(ck, options.checkpointDir!, settings, options.updates);
     for (const c of ck.chunks) {
       readChunk(
         new Float32Array((await Deno.readFile(join(options.checkpointDir!, c.file))).buffer),
@@ -251,6 +365,7 @@ export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Pro
     }
     const ck: OnlineCheckpoint = {
       format: "omar-kit-online-v1",
+      settings,
       updates,
       envSteps,
       size: buffer.size,
@@ -350,7 +465,7 @@ export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Pro
   return {
     format: "omar-kit-ladder-v1",
     task: baseTask.name,
-    preySource: trainPrey ? null : options.preySource ?? (baseTask.prey === null ? null : "original"),
+    preySource: ladderPreySource(baseTask, options),
     config: {
       ...o,
       updates: options.updates,

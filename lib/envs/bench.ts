@@ -39,12 +39,8 @@ export interface BenchEnvResult {
  * `numEnvs` must be a positive integer and `seconds` a positive number (a `KitInputError` otherwise).
  */
 export function benchEnv(task: ParticleTask, options: BenchEnvOptions = {}): BenchEnvResult {
-  const E = options.numEnvs === undefined
-    ? 1000
-    : parseNumber("benchEnv: numEnvs", options.numEnvs, { integer: true, min: 1 });
-  const seconds = options.seconds === undefined
-    ? 1
-    : parseNumber("benchEnv: seconds", options.seconds, { above: 0 });
+  const E = parseNumber("benchEnv: numEnvs", options.numEnvs ?? 1000, { integer: true, min: 1 });
+  const seconds = parseNumber("benchEnv: seconds", options.seconds ?? 1, { above: 0 });
   const prey = task.prey === null ? null : options.prey ?? null;
   const actors = prey || task.prey === null ? task.learners.length : task.world.numAgents;
   const rng = Rng.fromSeed(0, "bench");
