@@ -12,11 +12,11 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
 import { checkName, KitInputError } from "../lib/util/errors.ts";
 import { Progress } from "../lib/util/progress.ts";
-import { REPO_ROOT } from "../lib/util/paths.ts";
+import { REPO_ROOT } from "../lib/util/repo.ts";
 import { loadPrey, PREY_SOURCES, type PreySource } from "../lib/envs/mod.ts";
 import { asEnvTask } from "../lib/envs/env_task.ts";
 import { loadTask } from "../lib/mujoco/tasks.ts";
@@ -83,7 +83,9 @@ runMain(async () => {
       every: numberFlag(flags, "every", 1),
     });
     await writeLadder(path, ladder);
-    return console.log(`${path}: kept ${ladder.snapshots.length} of ${before.snapshots.length} snapshots`);
+    return console.log(
+      `${path}: kept ${ladder.snapshots.length} of ${before.snapshots.length} snapshots${indexHint(path)}`,
+    );
   }
   await initBackend();
   const updates = numberFlag(flags, "updates", defaultUpdates(task.name));
@@ -133,10 +135,17 @@ runMain(async () => {
       seed,
       kitVersion: ladder.kitVersion,
     });
-    console.log(`wrote the kit's prey to ${path}`);
+    console.log(`wrote the kit's prey to ${path}${indexHint(path)}`);
     return;
   }
   const path = ladderPath(task.name, preySource, flags.out as string | undefined);
   await writeLadder(path, ladder);
-  console.log(`wrote ${ladder.snapshots.length} snapshots to ${path}`);
+  console.log(`wrote ${ladder.snapshots.length} snapshots to ${path}${indexHint(path)}`);
 });
+
+/** A reminder to update the data index when a file of the repository's `fixtures/` changed. */
+function indexHint(path: string): string {
+  return resolve(path).startsWith(join(REPO_ROOT, "fixtures"))
+    ? "\n(update fixtures/index.json: `deno task publish-check --write-index`)"
+    : "";
+}
