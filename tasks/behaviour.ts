@@ -14,12 +14,12 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { intFlag, parseFlags, runMain } from "../lib/util/cli.ts";
 import { ensureWritableDir } from "../lib/util/fs.ts";
 import { checkName, KitInputError } from "../lib/util/errors.ts";
 import { Progress } from "../lib/util/progress.ts";
-import { REPO_ROOT } from "../lib/util/paths.ts";
+import { REPO_ROOT } from "../lib/util/repo.ts";
 import { loadPrey, PREY_SOURCES, type PreySource } from "../lib/envs/mod.ts";
 import { asEnvTask } from "../lib/envs/env_task.ts";
 import { loadTask } from "../lib/mujoco/tasks.ts";
@@ -84,7 +84,9 @@ runMain(async () => {
     const before = await readLadder(path);
     const ladder = thinLadder(before, { denseUntil, every });
     await writeLadder(path, ladder);
-    return console.log(`${path}: kept ${ladder.snapshots.length} of ${before.snapshots.length} snapshots`);
+    return console.log(
+      `${path}: kept ${ladder.snapshots.length} of ${before.snapshots.length} snapshots${indexHint(path)}`,
+    );
   }
   const updates = intFlag(flags, "updates", defaultUpdates(task.name));
   const seed = intFlag(flags, "seed", 0, 0);
@@ -149,9 +151,16 @@ runMain(async () => {
       seed,
       kitVersion: ladder.kitVersion,
     });
-    console.log(`wrote the kit's prey to ${path}`);
+    console.log(`wrote the kit's prey to ${path}${indexHint(path)}`);
     return;
   }
   await writeLadder(path, ladder);
-  console.log(`wrote ${ladder.snapshots.length} snapshots to ${path}`);
+  console.log(`wrote ${ladder.snapshots.length} snapshots to ${path}${indexHint(path)}`);
 });
+
+/** A reminder to update the data index when a file of the repository's `fixtures/` changed. */
+function indexHint(path: string): string {
+  return resolve(path).startsWith(join(REPO_ROOT, "fixtures"))
+    ? "\n(update fixtures/index.json: `deno task publish-check --write-index`)"
+    : "";
+}

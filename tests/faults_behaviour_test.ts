@@ -8,7 +8,7 @@ import { benchTrain } from "../lib/algos/bench.ts";
 import { benchEnv } from "../lib/envs/bench.ts";
 import { makeTask } from "../lib/envs/mod.ts";
 import { exists } from "../lib/util/fs.ts";
-import { REPO_ROOT } from "../lib/util/paths.ts";
+import { REPO_ROOT } from "../lib/util/repo.ts";
 
 interface Outcome {
   code: number;

@@ -8,7 +8,7 @@ import { snapshotJointPolicy } from "../lib/behaviour/ladder.ts";
 import { readLadder, writeLadder, writePrey } from "../lib/behaviour/store.ts";
 import { readOmarDataset } from "../lib/data/omar_layout.ts";
 import { episodeReturns, meanOverAgents } from "../lib/data/dataset.ts";
-import { FrozenMlpPolicy, makeTask, parseMaddpgPolicy } from "../lib/envs/mod.ts";
+import { loadPrey, makeTask } from "../lib/envs/mod.ts";
 import { evaluate } from "../lib/eval/rollout.ts";
 
 await initBackend("wasm");
@@ -255,11 +255,11 @@ Deno.test("a prey trained with the predators loads like the original prey", asyn
     snapshotEpisodes: 2,
     trainPrey: true,
   });
-  const file = await Deno.makeTempFile({ suffix: ".json" });
+  const dir = await Deno.makeTempDir();
   try {
     const policy = prey.snapshots[prey.snapshots.length - 1].policies[3];
-    await writePrey(file, policy, { task: "predator_prey" });
-    const frozen = new FrozenMlpPolicy(parseMaddpgPolicy(JSON.parse(await Deno.readTextFile(file)), file));
+    await writePrey(`${dir}/predator_prey.json`, policy, { task: "predator_prey" });
+    const frozen = await loadPrey(pp, { source: "kit", kitDir: dir });
     assertEquals([frozen.obsDim, frozen.actDim], [14, 2]);
     const obs = Float64Array.from({ length: 14 }, (_, i) => Math.sin(i));
     const a = new Float64Array(2), b = new Float64Array(2);
@@ -269,6 +269,6 @@ Deno.test("a prey trained with the predators loads like the original prey", asyn
     frozenActor(policy).act(obs, b, 1);
     a.forEach((v, i) => assert(Math.abs(v - b[i]) < 1e-9, `${v} vs ${b[i]}`));
   } finally {
-    await Deno.remove(file);
+    await Deno.remove(dir, { recursive: true });
   }
 });

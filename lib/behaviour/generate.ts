@@ -41,7 +41,7 @@ import { Rng } from "../util/rng.ts";
 import { KIT_VERSION } from "../util/version.ts";
 import { collectDataset } from "./collect.ts";
 import { type Ladder, nearestSnapshot, snapshotJointPolicy } from "./ladder.ts";
-import { ladderPath, readLadder } from "./store.ts";
+import { loadLadder } from "./store.ts";
 
 /** Dataset qualities: the paper's four, plus the full replay of the dataset-size ablation. */
 export const QUALITIES = ["random", "medium-replay", "medium", "expert", "full-replay", "waypoint"] as const;
@@ -113,7 +113,7 @@ export interface GenerateOptions {
   preyWeights?: string;
   /** The behaviour ladder; default the one for the task and prey source in `ladderDir`. */
   ladder?: Ladder;
-  /** Folder of ladder files. Default `fixtures/behaviour` (the committed ones). */
+  /** Folder of ladder files. Default: the kit's own ladders (`fixtures/behaviour`, see `loadLadder`). */
   ladderDir?: string;
   /** Root of the OMAR layout: the dataset goes to `<root>/<env_id>/<quality>/seed_<k>_data`. */
   out: string;
@@ -336,7 +336,7 @@ export async function generateDataset(
   const numEnvs = options.numEnvs ?? (mujoco ? 100 : 1000);
   const episodes = mujoco ? 100 : 1000;
   const ladder = usesLadder(quality)
-    ? options.ladder ?? await readLadder(ladderPath(task.name, preySource, options.ladderDir))
+    ? options.ladder ?? await loadLadder(task.name, preySource, options.ladderDir)
     : null;
   const prey = preySource && "world" in task
     ? await loadPrey(task, { source: preySource, path: options.preyWeights })

@@ -1,7 +1,7 @@
 /**
  * The checkpoint ladder: actor snapshots taken along an online training run, each with its measured
  * deterministic score and the env steps the run had taken. Datasets of every quality are generated from
- * it (random aside). Stored as JSON with float32 weights in base64 (`fixtures/behaviour/`).
+ * it (random aside). Stored as JSON beside a float32 file of the weights (`fixtures/behaviour/`, `store.ts`).
  *
  * @module
  */

@@ -1,13 +1,16 @@
 /**
  * Frozen prey policies for predator-prey and world. Source `original`: the MADDPG prey OMAR loads from
  * `pretrained_adv_model.pt`, in the JSON form of shared/reference/pretrained/ (never committed here).
- * Source `kit`: a prey trained by the kit itself (`fixtures/prey/<task>.json`).
+ * Source `kit`: a prey trained by the kit itself (`fixtures/prey/<task>.json` and its float32 weights
+ * `<task>.f32`), read from wherever the kit was loaded from (`lib/util/kit_data.ts`).
  *
  * @module
  */
 import { join } from "node:path";
 import { KitInputError } from "../util/errors.ts";
-import { REFERENCE_HINT, referenceDir, REPO_ROOT } from "../util/paths.ts";
+import { decodeFloat32Files } from "../util/f32_json.ts";
+import { readKitData } from "../util/kit_data.ts";
+import { REFERENCE_HINT, referenceDir } from "../util/paths.ts";
 import { FrozenMlpPolicy, parseMaddpgPolicy } from "./frozen_policy.ts";
 import type { ParticleTask } from "./task.ts";
 
@@ -26,7 +29,7 @@ export interface LoadPreyOptions {
    * `$OMAR_PRETRAINED_DIR`, else `<reference dir>/pretrained`.
    */
   path?: string;
-  /** For `kit`: the folder of the kit's prey files. Default `fixtures/prey` (the committed ones). */
+  /** For `kit`: a folder of prey files (`<task>.json`, `<task>.f32`). Default: the kit's own (`fixtures/prey`). */
   kitDir?: string;
 }
 
@@ -35,13 +38,32 @@ export async function loadPrey(task: ParticleTask, options: LoadPreyOptions = {}
   if (task.prey === null) throw new KitInputError(`task ${task.name} has no prey`);
   const source = options.source ?? "original";
   if (source === "kit") {
-    const file = join(options.kitDir ?? join(REPO_ROOT, "fixtures", "prey"), `${task.name}.json`);
-    const text = await readText(
-      file,
+    const hint =
       `the kit's own prey for ${task.name} has not been trained yet (it is made by \`deno task behaviour train-prey ${task.name}\`); ` +
-        `use the original prey (--prey original) meanwhile`,
-    );
-    return new FrozenMlpPolicy(parseMaddpgPolicy(parseJson(text, file), file));
+      `use the original prey (--prey original) meanwhile`;
+    const name = `${task.name}.json`;
+    let file: string, text: string, read: (f: string) => Promise<Uint8Array>;
+    if (options.kitDir !== undefined) {
+      file = join(options.kitDir, name);
+      text = await readText(file, hint);
+      read = async (f) => {
+        try {
+          return await Deno.readFile(join(options.kitDir!, f));
+        } catch (err) {
+          if (err instanceof Deno.errors.NotFound) {
+            throw new KitInputError(`${file}: its weights file ${f} is missing`);
+          }
+          throw err;
+        }
+      };
+    } else {
+      file = `fixtures/prey/${name}`;
+      text = new TextDecoder().decode(await readKitData(`prey/${name}`));
+      read = (f) => readKitData(`prey/${f}`);
+    }
+    const agent = await decodeFloat32Files(text, file, read);
+    for (const [k, v] of Object.entries(agent)) if (v instanceof Float32Array) agent[k] = Array.from(v);
+    return new FrozenMlpPolicy(parseMaddpgPolicy(agent, file));
   }
   if (source !== "original") {
     throw new KitInputError(`unknown prey source "${source}"; expected one of: ${PREY_SOURCES.join(", ")}`);
@@ -50,7 +72,12 @@ export async function loadPrey(task: ParticleTask, options: LoadPreyOptions = {}
   let path = options.path ?? Deno.env.get("OMAR_PRETRAINED_DIR");
   if (!path) {
     const ref = referenceDir();
-    if (!ref) throw new KitInputError(`original prey weights for ${task.name} not found: ${REFERENCE_HINT}`);
+    if (!ref) {
+      throw new KitInputError(
+        `original prey weights for ${task.name} not found: ${REFERENCE_HINT}; or use the kit's own prey ` +
+          `(source "kit", --prey kit)`,
+      );
+    }
     path = join(ref, "pretrained");
   }
   const file = (await isDirectory(path)) ? join(path, fileName) : path;

@@ -9,7 +9,7 @@
 import { permissionGranted } from "../util/permissions.ts";
 import { join } from "node:path";
 import { KitInputError } from "../util/errors.ts";
-import { REPO_ROOT } from "../util/paths.ts";
+import { REPO_ROOT } from "../util/repo.ts";
 import { Progress } from "../util/progress.ts";
 import { exists, lockHolder, writeFileAtomic } from "../util/fs.ts";
 import {

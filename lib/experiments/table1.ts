@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
-import { REPO_ROOT } from "../util/paths.ts";
+import { REPO_ROOT } from "../util/repo.ts";
 import { ladderPath } from "../behaviour/store.ts";
 import { barsWithErrors } from "../plots/specs.ts";
 import { writeFigure } from "../plots/render.ts";

@@ -7,6 +7,7 @@
  */
 import { dirname, join } from "node:path";
 import { KitInputError } from "./errors.ts";
+import { permissionGranted } from "./permissions.ts";
 
 /** Writes `data` to `path` atomically: a temporary file beside it, then a rename. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
@@ -130,13 +131,9 @@ export interface FileLock {
   release(): Promise<void>;
 }
 
-/** This machine's name, or `unknown`. */
+/** This machine's name where `--allow-sys` already covers it (never prompts), or `unknown`. */
 function hostName(): string {
-  try {
-    return Deno.hostname();
-  } catch {
-    return "unknown";
-  }
+  return permissionGranted({ name: "sys", kind: "hostname" }) ? Deno.hostname() : "unknown";
 }
 
 async function readHolder(file: Deno.FsFile): Promise<LockHolder> {
