@@ -9,7 +9,7 @@ import { collectDataset } from "../behaviour/collect.ts";
 import { uniformRandomPolicy } from "../envs/policy.ts";
 import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
-import { parseNumber } from "../util/cli.ts";
+import { parseNumber } from "../util/numbers.ts";
 import { Rng } from "../util/rng.ts";
 import { type AlgorithmOptions, makeAlgorithm } from "./registry.ts";
 import { Minibatcher } from "./train.ts";

@@ -15,7 +15,7 @@ import { type AnyTask, asEnvTask, type EnvTask } from "../envs/env_task.ts";
 import { checkReferences, normalizedScore, type ReferenceScores } from "../eval/references.ts";
 import { evaluate } from "../eval/rollout.ts";
 import { dirname } from "node:path";
-import { parseNumber } from "../util/cli.ts";
+import { parseNumber } from "../util/numbers.ts";
 import { checkName, KitInputError } from "../util/errors.ts";
 import { ensureWritableDir, writeFileAtomic } from "../util/fs.ts";
 import { Rng, type RngState } from "../util/rng.ts";

@@ -17,7 +17,7 @@ import { evaluate } from "../eval/rollout.ts";
 import { makeAlgorithm } from "../algos/registry.ts";
 import { Minibatcher } from "../algos/train.ts";
 import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
-import { type NumberRule, parseNumber } from "../util/cli.ts";
+import { type NumberRule, parseNumber } from "../util/numbers.ts";
 import { KitInputError } from "../util/errors.ts";
 import { readJsonFile, sha256Hex, writeFileAtomic } from "../util/fs.ts";
 import { Rng, type RngState } from "../util/rng.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseNumber } from "../util/cli.ts";
+import { parseNumber } from "../util/numbers.ts";
 import { Rng } from "../util/rng.ts";
 import type { Float64Policy } from "./frozen_policy.ts";
 import type { ParticleTask } from "./task.ts";

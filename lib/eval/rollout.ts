@@ -6,7 +6,7 @@
  * @module
  */
 import { Rng } from "../util/rng.ts";
-import { parseNumber } from "../util/cli.ts";
+import { parseNumber } from "../util/numbers.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import type { JointPolicy } from "../envs/policy.ts";
 import { type AnyTask, asEnvTask } from "../envs/env_task.ts";

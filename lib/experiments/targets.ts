@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { checkName, KitInputError } from "../util/errors.ts";
-import { parseNumber } from "../util/cli.ts";
+import { parseNumber } from "../util/numbers.ts";
 import { MINIBATCH_MODES, type MinibatchMode } from "../algos/train.ts";
 import { ALGORITHMS } from "../algos/registry.ts";
 import { PRESETS } from "../algos/presets.ts";

@@ -7,6 +7,9 @@
  */
 import { parseArgs as nodeParseArgs } from "node:util";
 import { KitInputError } from "./errors.ts";
+import { type NumberRule, parseNumber } from "./numbers.ts";
+
+export { describeRule, type NumberRule, parseNumber } from "./numbers.ts";
 
 /** The kind of value a flag takes. */
 export type FlagType = "string" | "boolean";
@@ -36,55 +39,6 @@ export function parseFlags(args: string[], spec: FlagSpec): ParsedArgs {
     const known = Object.keys(spec).map((k) => `--${k}`).join(", ");
     throw new KitInputError(`${(err as Error).message}; known flags: ${known}`);
   }
-}
-
-/** What a numeric flag accepts: by default any finite number. */
-export interface NumberRule {
-  /** Whole numbers only. */
-  integer?: boolean;
-  /** Smallest value allowed (inclusive). */
-  min?: number;
-  /** Values must be greater than this. */
-  above?: number;
-  /** Largest value allowed (inclusive). */
-  max?: number;
-}
-
-/** "a positive integer", "a number > 0", "an integer in [1, 100]", … for error messages. */
-export function describeRule(rule: NumberRule): string {
-  const kind = rule.integer ? "integer" : "number";
-  const { min, above, max } = rule;
-  if (min !== undefined && max !== undefined) {
-    return `${rule.integer ? "an" : "a"} ${kind} in [${min}, ${max}]`;
-  }
-  if (rule.integer && min === 1 && max === undefined) return "a positive integer";
-  if (rule.integer && min === 0 && max === undefined) return "a non-negative integer";
-  if (above === 0 && max === undefined) return `a positive ${kind}`;
-  const parts = [
-    min !== undefined ? `≥ ${min}` : "",
-    above !== undefined ? `> ${above}` : "",
-    max !== undefined ? `≤ ${max}` : "",
-  ].filter(Boolean);
-  return `${rule.integer ? "an" : "a"} ${kind}${parts.length ? " " + parts.join(" and ") : ""}`;
-}
-
-/**
- * Parses `raw` as a number obeying `rule`; anything else (text, "", NaN, ±Infinity, 2.5 for an integer,
- * a value out of range) is a {@link KitInputError} naming `what` (e.g. `--rounds`) and what it expects.
- */
-export function parseNumber(what: string, raw: unknown, rule: NumberRule = {}): number {
-  const value = typeof raw === "number"
-    ? raw
-    : typeof raw === "string" && raw.trim() !== ""
-    ? Number(raw)
-    : NaN;
-  const ok = Number.isFinite(value) &&
-    (!rule.integer || Number.isSafeInteger(value)) &&
-    (rule.min === undefined || value >= rule.min) &&
-    (rule.above === undefined || value > rule.above) &&
-    (rule.max === undefined || value <= rule.max);
-  if (!ok) throw new KitInputError(`${what} expects ${describeRule(rule)}, got "${raw}"`);
-  return value;
 }
 
 /** Reads flag `--name` as a number obeying `rule` (default: any finite number), or `fallback` when absent. */

@@ -10,3 +10,4 @@ export * from "./fs.ts";
 export * from "./progress.ts";
 export * from "./npy.ts";
 export * from "./kit_data.ts";
+export * from "./numbers.ts";
