@@ -70,7 +70,8 @@ runMain(async () => {
   const shardCount = flags.shards === undefined ? undefined : intFlag(flags, "shards", 1);
   const shard = merge ? undefined : parseShard(flags.shard as string | undefined, shardCount);
   const root = flags.out as string;
-  const outDir = join(root, target.name, profile);
+  // the authors' minibatch repetition gets its own report folder (runs and datasets are shared by id)
+  const outDir = join(root, target.name, flags.minibatches === "reseed" ? `${profile}-reseed` : profile);
   const overrides = Object.fromEntries(
     KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
   );

@@ -119,6 +119,8 @@ export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promis
     if (found) finish(r, found);
     else pending.push(r);
   }
+  // seed by seed: whatever has finished when a long job stops is a whole table over fewer seeds
+  pending.sort((a, b) => a.spec.seed - b.spec.seed);
   const workers = Math.min(jobs, pending.length);
   while (pending.length > 0) {
     const busy: { id: string; spec: RunSpec }[] = [];

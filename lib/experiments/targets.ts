@@ -142,6 +142,23 @@ export function estimateGridSeconds(
   return s / Math.max(1, jobs);
 }
 
+/** What a grid's budget cuts from the paper profile's, in one line ("the paper's protocol" when only seeds). */
+export function profileCuts(c: GridConfig, paper: GridConfig): string {
+  const rounds = (g: GridConfig) => g.rounds === null ? "the authors' rounds" : `${g.rounds} rounds`;
+  const cuts = [
+    c.samples !== paper.samples ? `${c.samples} samples (paper ${paper.samples})` : "",
+    c.rounds !== paper.rounds ? `${rounds(c)} (paper ${rounds(paper)})` : "",
+    c.batchSize !== paper.batchSize ? `batch ${c.batchSize} (paper ${paper.batchSize})` : "",
+    c.evalEvery !== paper.evalEvery
+      ? `evaluation every ${c.evalEvery} rounds (paper ${paper.evalEvery})`
+      : "",
+    c.evalEpisodes !== paper.evalEpisodes ? `${c.evalEpisodes} episodes (paper ${paper.evalEpisodes})` : "",
+  ].filter(Boolean);
+  return cuts.length === 0
+    ? `the paper's protocol on ${c.seeds} seeds (paper ${paper.seeds})`
+    : `NOT the paper's protocol: ${cuts.join(", ")}; ${c.seeds} seeds (paper ${paper.seeds})`;
+}
+
 function gridTarget(x: GridExperiment): Target {
   return {
     name: x.name,
@@ -170,9 +187,7 @@ function gridTarget(x: GridExperiment): Target {
           `${missing.length ? `, ${missing.length} cells without a ladder` : ""}); estimated ${
             (est / 60).toFixed(1)
           } min on ${ctx.jobs} core(s)` +
-          (ctx.profile === "quick"
-            ? `\nthis is the QUICK profile: smaller datasets and batch, ${c.seeds} seeds, fewer updates — not the paper's protocol`
-            : ""),
+          (ctx.profile === "paper" ? "" : `\n${profileCuts(c, x.config("paper"))}`),
       );
       let results: RunResult[];
       if (ctx.reportOnly) {
