@@ -13,6 +13,7 @@ import { KitInputError } from "../lib/util/errors.ts";
 import { parseProfile, PROFILES } from "../lib/experiments/profiles.ts";
 import { findTarget, TARGETS } from "../lib/experiments/targets.ts";
 import { parseShard } from "../lib/experiments/scheduler.ts";
+import { currentKernels } from "../lib/experiments/costs.ts";
 import { initBackend } from "../lib/nn/backend.ts";
 
 const USAGE = `usage:
@@ -52,10 +53,20 @@ runMain(async () => {
   if (positionals.length === 0) throw new KitInputError(`expected a target; ${USAGE}`);
   const profile = parseProfile(flags.profile as string);
   if (positionals[0] === "list") {
-    console.log(`target       cost (${PROFILES.join(" / ")})                              what`);
+    const jobs = intFlag(flags, "jobs", 1);
+    await initBackend(); // the estimates follow the kernels this machine uses (OpenBLAS or wasm alone)
+    console.log(
+      `target       estimated wall time on ${jobs} core(s), ${currentKernels()} kernels (${
+        PROFILES.join(" / ")
+      })`,
+    );
     for (const t of TARGETS) {
-      const cost = t.run ? PROFILES.map((p) => t.cost[p]).join(" / ") : "not available yet";
-      console.log(`${t.name.padEnd(12)} ${cost.padEnd(50)} ${t.description}`);
+      const cost = t.run
+        ? (await Promise.all(PROFILES.map((p) => t.cost(p, jobs)))).join(" / ")
+        : "not available yet";
+      console.log(`${t.name.padEnd(12)} ${cost.padEnd(30)} ${t.description}`);
+      const cuts = t.quickCuts?.();
+      if (cuts) console.log(`${"".padEnd(12)} quick: ${cuts}`);
     }
     return;
   }
@@ -77,7 +88,7 @@ runMain(async () => {
   );
   await ensureWritableDir(outDir, "--out", { create: false });
   await initBackend();
-  console.log(`reproduce ${target.name} (profile ${profile}; ${target.cost[profile]}) → ${outDir}`);
+  console.log(`reproduce ${target.name} (profile ${profile}) → ${outDir}`);
   console.log(
     await target.run({
       profile,

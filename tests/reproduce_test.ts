@@ -1,10 +1,11 @@
-import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { assert, assertClose, assertEquals, assertRejects } from "./assert.ts";
 import { skipReference } from "./reference.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
-import { collectResults, parseShard, runAll } from "../lib/experiments/scheduler.ts";
+import { collectResults, parseShard, runAll, shardRuns } from "../lib/experiments/scheduler.ts";
 import { gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
-import { applyGridOverrides, estimateGridSeconds } from "../lib/experiments/targets.ts";
+import { applyGridOverrides } from "../lib/experiments/targets.ts";
+import { runSeconds } from "../lib/experiments/costs.ts";
 import { loadRunModel, makeRunAlgorithm, runId } from "../lib/experiments/runs.ts";
 import { GRID_EXPERIMENTS } from "../lib/experiments/variants.ts";
 import { coefficients, taskSettings } from "../lib/algos/presets.ts";
@@ -239,6 +240,28 @@ Deno.test("Tables 3 and 4: MuJoCo grids, ladder-free Maze2D data, the code's Hal
   assertEquals(params["layers.0.weight"].shape, [6, 256]);
   algo.dispose();
   // cost: CQL and OMAR rounds dominate; Maze2D rounds cost half of HalfCheetah's
-  const est = (task: string) => estimateGridSeconds(paper3, [{ algo: "omar", rounds: 1000, task }], 1);
-  assertEquals(est("maze2d_umaze_dense") * 2, est("halfcheetah_2x3"));
+  const omarRun = r3.find((r) => r.algo === "omar")!;
+  const est = (task: string) =>
+    runSeconds({
+      ...omarRun,
+      dataset: { ...omarRun.dataset, task },
+      budget: { ...omarRun.budget, rounds: 1000, evalEvery: 1000, evalEpisodes: 1 },
+    }, "openblas") - 2 * 0.5; // two evaluations of one episode
+  assertClose(est("maze2d_umaze_dense") * 2, est("halfcheetah_2x3"), 1e-9);
+});
+
+Deno.test("cost estimates: from the measured per-learner round costs, evaluations and datasets", async () => {
+  const { runs } = await gridRuns({ ...gridDefaults("paper"), algos: ["omar"], seeds: 1 });
+  const cn = runs.find((r) => r.dataset.task === "cooperative_navigation" && r.dataset.quality === "expert")!;
+  // 2000 rounds × 3 learners × 23.3 ms, plus 201 evaluations of 10 episodes
+  assertClose(runSeconds(cn, "openblas"), 2000 * 3 * 0.0233 + 201 * 10 * 0.0012, 1e-9);
+  assert(runSeconds(cn, "wasm") > 1.5 * runSeconds(cn, "openblas"));
+  // the quick profile is the paper's runs of seeds 0 and 1: same ids
+  const quick = await shardRuns((await gridRuns(gridDefaults("quick"))).runs);
+  const paper = new Set((await shardRuns((await gridRuns(gridDefaults("paper"))).runs)).map((r) => r.id));
+  assert(quick.length === 96 && quick.every((r) => paper.has(r.id)));
+  // the run header and `list` print the estimate
+  const list = await cli("list");
+  assertEquals(list.code, 0, list.stderr);
+  assert(/table1\s+~[\d.]+ (s|min|h) \/ ~[\d.]+ (min|h) \/ ~[\d.]+ h\s/.test(list.stdout), list.stdout);
 });

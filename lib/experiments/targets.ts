@@ -13,8 +13,8 @@ import { PRESETS } from "../algos/presets.ts";
 import { QUALITIES } from "../behaviour/generate.ts";
 import { makeTask } from "../envs/registry.ts";
 import { isMujocoTask } from "../mujoco/tasks.ts";
+import { currentKernels, estimateSeconds, formatDuration, runSeconds } from "./costs.ts";
 import { writeFileAtomic } from "../util/fs.ts";
-import { gemmBackend } from "../nn/native.ts";
 import { Progress } from "../util/progress.ts";
 import type { Profile } from "./profiles.ts";
 import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./references.ts";
@@ -50,8 +50,10 @@ export interface Target {
   name: string;
   /** What it reproduces. */
   description: string;
-  /** Rough cost per profile on one core. */
-  cost: Record<Profile, string>;
+  /** Estimated wall time of a profile on `jobs` cores, from measured per-round costs (`costs.ts`). */
+  cost: (profile: Profile, jobs: number) => Promise<string>;
+  /** What its quick profile cuts from the paper's protocol besides seeds (undefined when nothing). */
+  quickCuts?: () => string | undefined;
   /** Runs it; returns the printed report. Absent while not built yet. */
   run?: (ctx: TargetContext) => Promise<string>;
   /** For targets not built yet: what they wait for. */
@@ -100,51 +102,10 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
   };
 }
 
-/**
- * Rough seconds per update round on one core at B = 1024 (`deno task bench train`, native wasm kernels);
- * about half that when the OpenBLAS path is on.
- */
-const SECONDS_PER_ROUND: Record<string, number> = {
-  itd3: 0.034,
-  td3bc: 0.03,
-  icq: 0.032,
-  cql: 0.113,
-  omar: 0.175,
-};
-
-/**
- * Seconds per update round on HalfCheetah at B = 256 with the OpenBLAS path (256-unit networks; CQL and
- * OMAR evaluate 30 and 2 × 20 candidate actions); Maze2D (one agent) takes about half.
- */
-const MUJOCO_SECONDS_PER_ROUND: Record<string, number> = {
-  itd3: 0.012,
-  td3bc: 0.013,
-  icq: 0.011,
-  cql: 0.128,
-  omar: 0.16,
-};
-
-/** A rough wall-time estimate of a grid on `jobs` cores. */
-export function estimateGridSeconds(
-  c: GridConfig,
-  runs: { algo: string; rounds: number; task?: string }[],
-  jobs: number,
-): number {
-  const blas = gemmBackend() === "openblas";
-  const s = runs.reduce((a, r) => {
-    if (r.task && isMujocoTask(r.task)) {
-      const perRound = (MUJOCO_SECONDS_PER_ROUND[r.algo] ?? 0.1) * (c.batchSize / 256) *
-        (r.task.startsWith("maze2d_") ? 0.5 : 1);
-      return a + r.rounds * perRound * (blas ? 1 : 2);
-    }
-    return a + r.rounds * (SECONDS_PER_ROUND[r.algo] ?? 0.1) * (c.batchSize / 1024) * (blas ? 0.5 : 1);
-  }, 0);
-  return s / Math.max(1, jobs);
-}
-
 /** What a grid's budget cuts from the paper profile's, in one line ("the paper's protocol" when only seeds). */
 export function profileCuts(c: GridConfig, paper: GridConfig): string {
   const rounds = (g: GridConfig) => g.rounds === null ? "the authors' rounds" : `${g.rounds} rounds`;
+  const seeds = (n: number) => `${n} seed${n === 1 ? "" : "s"}`;
   const cuts = [
     c.samples !== paper.samples ? `${c.samples} samples (paper ${paper.samples})` : "",
     c.rounds !== paper.rounds ? `${rounds(c)} (paper ${rounds(paper)})` : "",
@@ -155,18 +116,23 @@ export function profileCuts(c: GridConfig, paper: GridConfig): string {
     c.evalEpisodes !== paper.evalEpisodes ? `${c.evalEpisodes} episodes (paper ${paper.evalEpisodes})` : "",
   ].filter(Boolean);
   return cuts.length === 0
-    ? `the paper's protocol on ${c.seeds} seeds (paper ${paper.seeds})`
-    : `NOT the paper's protocol: ${cuts.join(", ")}; ${c.seeds} seeds (paper ${paper.seeds})`;
+    ? `the paper's protocol on ${seeds(c.seeds)} (paper ${paper.seeds})`
+    : `NOT the paper's protocol: ${cuts.join(", ")}; ${seeds(c.seeds)} (paper ${paper.seeds})`;
 }
 
 function gridTarget(x: GridExperiment): Target {
   return {
     name: x.name,
     description: x.description,
-    cost: x.cost ??
-      (x.name === "table1" || x.name === "fig9" || x.name === "fig4"
-        ? { smoke: "~1-2 min", quick: "~5-10 min (2 cores)", paper: "~8 h (1 core; ~15 h without OpenBLAS)" }
-        : { smoke: "~1 min", quick: "~3-5 min (2 cores)", paper: "~2 h (1 core; ~4 h without OpenBLAS)" }),
+    quickCuts() {
+      const cuts = profileCuts(x.config("quick"), x.config("paper"));
+      if (cuts.endsWith("on 2 seeds (paper 5)")) return undefined;
+      return x.quickWhy ? `${cuts} — ${x.quickWhy}` : cuts;
+    },
+    async cost(profile, jobs) {
+      const { runs } = await gridRuns(x.config(profile));
+      return `~${formatDuration(estimateSeconds(runs, jobs))}`;
+    },
     async run(ctx) {
       const c = applyGridOverrides(x.config(ctx.profile), ctx.overrides);
       const { runs, missing } = await gridRuns(c);
@@ -175,18 +141,15 @@ function gridTarget(x: GridExperiment): Target {
         join(ctx.outDir, "config.json"),
         JSON.stringify({ target: x.name, profile: ctx.profile, ...c }, null, 2) + "\n",
       );
-      const est = estimateGridSeconds(
-        c,
-        runs.map((r) => ({ algo: r.algo, rounds: r.budget.rounds, task: r.dataset.task })),
-        ctx.jobs,
-      );
+      const est = estimateSeconds(runs, ctx.jobs);
       console.log(
         `${runs.length} runs (${
           gridColumns(c).length
         } columns × ${c.tasks.length} tasks × ${c.qualities.length} qualities × ${c.seeds} seeds` +
           `${missing.length ? `, ${missing.length} cells without a ladder` : ""}); estimated ${
-            (est / 60).toFixed(1)
-          } min on ${ctx.jobs} core(s)` +
+            formatDuration(est)
+          } on ${ctx.jobs} core(s)` +
+          ` (measured per-round costs, ${currentKernels()} kernels)` +
           (ctx.profile === "paper" ? "" : `\n${profileCuts(c, x.config("paper"))}`),
       );
       let results: RunResult[];
@@ -206,6 +169,7 @@ function gridTarget(x: GridExperiment): Target {
         results = await runAll(runs, {
           root: ctx.root,
           jobs: ctx.jobs,
+          estimate: (spec) => runSeconds(spec),
           shard: ctx.shard,
           onRunDone: (r, done, total) =>
             console.log(
@@ -259,7 +223,7 @@ export const TARGETS: readonly Target[] = [
   {
     name: "references",
     description: "random / zero / scripted-rule scores per MPE task vs the original code and the paper",
-    cost: { smoke: "~2 s", quick: "~10 s", paper: "~1 min" },
+    cost: (profile) => Promise.resolve({ smoke: "~2 s", quick: "~10 s", paper: "~1 min" }[profile]),
     async run(ctx) {
       const episodes = REFERENCE_EPISODES[ctx.profile];
       const bar = new Progress("references", 7);

@@ -1,0 +1,93 @@
+/**
+ * What a run costs, from measurement: `deno task bench train --algo all --task T --rounds 40` on one idle
+ * core of the project's machine kind (2026-12-02, commit 36a0a50), per learner and update round at
+ * B = 1024, with the OpenBLAS path (`--allow-ffi`) and with the wasm kernels alone (`OMAR_BLAS=0`); the
+ * per-learner cost agrees across cooperative navigation, predator-prey, world and 1-D Spread n = 2 and 5
+ * within ±10%. Evaluation (10 episodes ≈ 12 ms on MPE) and dataset generation (≈ 25 s per 1M MPE
+ * samples) are added. Used by `reproduce list`, the run header and the progress bar's ETA.
+ *
+ * @module
+ */
+import { isMujocoTask } from "../mujoco/tasks.ts";
+import { makeTask } from "../envs/registry.ts";
+import { gemmBackend } from "../nn/native.ts";
+import type { RunSpec } from "./runs.ts";
+
+/** Milliseconds per learner per update round at B = 1024 on MPE-sized networks (64 units). */
+export const MPE_MS_PER_LEARNER_ROUND: Record<"openblas" | "wasm", Record<string, number>> = {
+  openblas: { itd3: 4.3, td3bc: 3.8, icq: 3.6, cql: 15.5, omar: 23.3 },
+  wasm: { itd3: 6.8, td3bc: 6.7, icq: 6.1, cql: 25.4, omar: 38.0 },
+};
+
+/**
+ * Seconds per update round on HalfCheetah at B = 256 with the OpenBLAS path (256-unit networks; CQL and
+ * OMAR evaluate 30 and 2 × 20 candidate actions); Maze2D (one agent) takes about half, the wasm kernels
+ * alone about twice.
+ */
+export const MUJOCO_SECONDS_PER_ROUND: Record<string, number> = {
+  itd3: 0.012,
+  td3bc: 0.013,
+  icq: 0.011,
+  cql: 0.128,
+  omar: 0.16,
+};
+
+/** Seconds of one MPE evaluation episode (25 steps, the policy and the frozen prey). */
+const MPE_EPISODE_SECONDS = 0.0012;
+
+/** Seconds of one MuJoCo evaluation episode (1000 steps for HalfCheetah; Maze2D's are shorter). */
+const MUJOCO_EPISODE_SECONDS = 0.5;
+
+/** Seconds to generate 1M transitions of an MPE dataset (rollouts and the file writes). */
+const MPE_SECONDS_PER_MILLION_SAMPLES = 25;
+
+const learnerCount = new Map<string, number>();
+
+/** Number of trained agents of a particle task (cached). */
+function learners(task: string): number {
+  let n = learnerCount.get(task);
+  if (n === undefined) learnerCount.set(task, n = makeTask(task).learners.length);
+  return n;
+}
+
+/** Which kernels the estimate assumes: the ones this process uses now. */
+export function currentKernels(): "openblas" | "wasm" {
+  return gemmBackend() === "openblas" ? "openblas" : "wasm";
+}
+
+/** Estimated seconds of one run on one core (training and evaluations; not its dataset). */
+export function runSeconds(spec: RunSpec, kernels = currentKernels()): number {
+  const { rounds, batchSize, evalEvery, evalEpisodes } = spec.budget;
+  const evaluations = Math.floor(rounds / evalEvery) + 1;
+  const task = spec.dataset.task;
+  if (isMujocoTask(task)) {
+    const perRound = (MUJOCO_SECONDS_PER_ROUND[spec.algo] ?? 0.1) * (batchSize / 256) *
+      (task.startsWith("maze2d_") ? 0.5 : 1) * (kernels === "openblas" ? 1 : 2);
+    return rounds * perRound + evaluations * evalEpisodes * MUJOCO_EPISODE_SECONDS;
+  }
+  const ms = MPE_MS_PER_LEARNER_ROUND[kernels][spec.algo] ?? 25;
+  return rounds * learners(task) * ms / 1000 * (batchSize / 1024) +
+    evaluations * evalEpisodes * MPE_EPISODE_SECONDS;
+}
+
+/** Estimated seconds to generate the distinct datasets of `specs` (MPE sizes; MuJoCo datasets about 4x). */
+export function datasetSeconds(specs: readonly RunSpec[]): number {
+  const distinct = new Map(specs.map((s) => [JSON.stringify(s.dataset), s.dataset]));
+  return [...distinct.values()].reduce(
+    (a, d) => a + (d.samples / 1e6) * MPE_SECONDS_PER_MILLION_SAMPLES * (isMujocoTask(d.task) ? 4 : 1),
+    0,
+  );
+}
+
+/** Estimated wall seconds of `specs` on `jobs` cores: datasets and runs, spread evenly. */
+export function estimateSeconds(specs: readonly RunSpec[], jobs: number, kernels = currentKernels()): number {
+  const total = specs.reduce((a, s) => a + runSeconds(s, kernels), 0) + datasetSeconds(specs);
+  return total / Math.max(1, jobs);
+}
+
+/** "42 min" / "3.1 h" for a number of seconds. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
