@@ -8,62 +8,14 @@ import { benchTrain } from "../lib/algos/bench.ts";
 import { benchEnv } from "../lib/envs/bench.ts";
 import { makeTask } from "../lib/envs/mod.ts";
 import { exists } from "../lib/util/fs.ts";
-import { REPO_ROOT } from "../lib/util/repo.ts";
+import { assertOneLineError, type Outcome, runTask, snapshotTree, TASK_PERMISSIONS } from "./cli.ts";
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `deno task <script> …args` (from `cwd`, default a fresh temporary folder). */
-async function kit(script: "behaviour" | "bench", args: string[], cwd?: string): Promise<Outcome> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--config",
-      join(REPO_ROOT, "deno.json"),
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-ffi",
-      join(REPO_ROOT, "tasks", `${script}.ts`),
-      ...args,
-    ],
-    cwd: cwd ?? REPO_ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+/** Runs `deno task <script> …args` (from `cwd`, default the repository). */
+const kit = (script: "behaviour" | "bench", args: string[], cwd?: string) =>
+  runTask(`${script}.ts`, args, { cwd, permissions: TASK_PERMISSIONS.filter((p) => p !== "--allow-run") });
 
 /** Exit code 2, exactly one `error:` line holding every one of `parts`, no stack frame. */
-function assertInputError(r: Outcome, ...parts: string[]): string {
-  const what = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
-  assertEquals(r.code, 2, what);
-  const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
-  assertEquals(errors.length, 1, what);
-  assert(!r.stderr.includes("    at "), `stack trace in\n${r.stderr}`);
-  for (const p of parts) assert(errors[0].includes(p), `"${errors[0]}" lacks "${p}"`);
-  return errors[0];
-}
-
-/** Every file under `dir` with its bytes. */
-async function snapshotTree(dir: string): Promise<Record<string, Uint8Array>> {
-  const files: Record<string, Uint8Array> = {};
-  const walk = async (d: string) => {
-    for await (const e of Deno.readDir(d)) {
-      const p = join(d, e.name);
-      if (e.isDirectory) await walk(p);
-      else files[p] = await Deno.readFile(p);
-    }
-  };
-  await walk(dir);
-  return files;
-}
+const assertInputError = (r: Outcome, ...parts: string[]) => assertOneLineError(r, 2, ...parts);
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "faults_behaviour_" });

@@ -3,48 +3,12 @@
 // every numeric flag of `datasets`, `env-replay` and `bench env`. Every case must end in exactly one
 // stderr line `error: …` naming the thing, exit code 2 for bad input (1 for an OS error), and no stack.
 import { assert, assertEquals } from "./assert.ts";
+import { assertOneLineError, runTask } from "./cli.ts";
 import { join } from "node:path";
 import { readNpy, writeNpy } from "../lib/data/mod.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-run",
-  "--allow-ffi",
-];
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `tasks/<script>` with `args` in a fresh Deno process. */
-async function cli(script: string, ...args: string[]): Promise<Outcome> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...PERMISSIONS, join(ROOT, "tasks", script), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
-
-/** Exactly one stderr line, `error: …`, holding every one of `parts`; exit `code`; no stack frames. */
-function assertOneLineError(r: Outcome, code: number, ...parts: string[]): void {
-  const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
-  const show = `exit ${r.code}, stderr:\n${r.stderr}\nstdout:\n${r.stdout}`;
-  assertEquals(r.code, code, show);
-  assertEquals(lines.length, 1, show);
-  assert(lines[0].startsWith("error: "), show);
-  assert(!r.stderr.includes("    at "), show);
-  for (const p of parts) assert(lines[0].includes(p), `"${lines[0]}" lacks "${p}"`);
-}
+const cli = (script: string, ...args: string[]) => runTask(script, args);
 
 const datasets = (...args: string[]) => cli("datasets.ts", ...args);
 

@@ -252,6 +252,10 @@ export async function executeRun(spec: RunSpec, root: string): Promise<RunResult
   const lock = await tryLock(join(dir, "lock"));
   if (!("release" in lock)) throw new RunBusyError(id, lock.holder);
   try {
+    // holding the lock, any temporary file here was left by a writer that was killed
+    for await (const e of Deno.readDir(dir)) {
+      if (e.name.endsWith(".tmp")) await Deno.remove(join(dir, e.name)).catch(() => {});
+    }
     return (await readResult(dir)) ?? await trainRun(spec, { id, dir, root });
   } finally {
     await lock.release();

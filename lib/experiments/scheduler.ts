@@ -55,7 +55,8 @@ export interface ScheduleOptions {
 export function parseShard(text: string | undefined, count?: number): Shard | undefined {
   if (count !== undefined) {
     if (text !== undefined) throw new KitInputError("give --shard i/n or --shards n, not both");
-    const envIndex = Deno.env.get("JOB_COMPLETION_INDEX") ?? Deno.env.get("SLURM_ARRAY_TASK_ID");
+    // an empty variable counts as unset
+    const envIndex = Deno.env.get("JOB_COMPLETION_INDEX") || Deno.env.get("SLURM_ARRAY_TASK_ID") || undefined;
     if (envIndex === undefined) {
       throw new KitInputError(
         `--shards ${count} needs this machine's index in JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID ` +

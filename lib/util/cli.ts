@@ -37,7 +37,9 @@ export function parseFlags(args: string[], spec: FlagSpec): ParsedArgs {
     return { flags: values as ParsedArgs["flags"], positionals };
   } catch (err) {
     const known = Object.keys(spec).map((k) => `--${k}`).join(", ");
-    throw new KitInputError(`${(err as Error).message}; known flags: ${known}`);
+    // node's messages can span lines (e.g. a negative number after a space): one line here
+    const message = (err as Error).message.replace(/\s*\n\s*/g, " ");
+    throw new KitInputError(`${message}; known flags: ${known}`);
   }
 }
 
