@@ -17,6 +17,7 @@ import { checkName, KitInputError } from "../lib/util/errors.ts";
 import { ensureWritableDir } from "../lib/util/fs.ts";
 import { Progress } from "../lib/util/progress.ts";
 import { generateDataset } from "../lib/behaviour/generate.ts";
+import { DATASET_VARIANTS } from "../lib/behaviour/authors_data.ts";
 import { agentReward, episodeReturns, meanOverAgents } from "../lib/data/dataset.ts";
 import { datasetTaskName, readOmarDataset } from "../lib/data/omar_layout.ts";
 import type { MultiAgentDataset, RewardAggregate } from "../lib/data/dataset.ts";
@@ -33,7 +34,7 @@ import { writeFigure } from "../lib/plots/render.ts";
 const USAGE = `usage:
   deno task datasets generate --task T --quality random|medium-replay|medium|expert|full-replay|waypoint --seed S
                               [--samples 1000000] [--fraction 100] [--prey original|kit] [--prey-weights PATH]
-                              [--out datasets] [--force]
+                              [--out datasets] [--force] [--variant kit|authors]
   deno task datasets validate DIR
   deno task datasets stats DIR [--figure PATH]          (a return histogram as PATH.{vl.json,svg,png})
   deno task datasets card --task T [--seed 0] [--samples 100000] [--out datasets]
@@ -48,6 +49,7 @@ runMain(async () => {
     fraction: { type: "string" },
     prey: { type: "string" },
     "prey-weights": { type: "string" },
+    variant: { type: "string" },
     out: { type: "string", default: "datasets" },
     force: { type: "boolean" },
     figure: { type: "string" },
@@ -100,6 +102,9 @@ runMain(async () => {
         ? checkName("prey source", flags.prey as string, PREY_SOURCES) as PreySource
         : undefined,
       preyWeights: flags["prey-weights"] as string | undefined,
+      variant: flags.variant === undefined
+        ? undefined
+        : checkName("dataset variant (--variant)", flags.variant as string, DATASET_VARIANTS),
       out,
       force: flags.force as boolean | undefined,
       onProgress: (done, total) => {

@@ -22,6 +22,8 @@ const USAGE = `usage:
                              [--algos a,b] [--tasks a,b] [--qualities a,b] [--preset official|paper]
                              [--minibatches fresh|reseed]   (reseed: the authors' loop, minibatches repeat
                                                              between evaluations; official-code.md §4)
+                             [--datasets kit|authors]       (authors: medium and medium-replay matched to the
+                                                             authors' datasets' returns and sizes)
   deno task reproduce list
   deno task reproduce merge TARGET DIR... [--profile P] [--out results]   (assemble the table from shard folders)`;
 
@@ -37,6 +39,7 @@ const KNOBS = [
   "qualities",
   "preset",
   "minibatches",
+  "datasets",
 ];
 
 runMain(async () => {
@@ -81,8 +84,15 @@ runMain(async () => {
   const shardCount = flags.shards === undefined ? undefined : intFlag(flags, "shards", 1);
   const shard = merge ? undefined : parseShard(flags.shard as string | undefined, shardCount);
   const root = flags.out as string;
-  // the authors' minibatch repetition gets its own report folder (runs and datasets are shared by id)
-  const outDir = join(root, target.name, flags.minibatches === "reseed" ? `${profile}-reseed` : profile);
+  // the authors' minibatch repetition and their datasets' sizes get report folders of their own (runs and
+  // datasets are shared by id)
+  const outDir = join(
+    root,
+    target.name,
+    `${profile}${flags.minibatches === "reseed" ? "-reseed" : ""}${
+      flags.datasets === "authors" ? "-authors-data" : ""
+    }`,
+  );
   const overrides = Object.fromEntries(
     KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
   );

@@ -13,13 +13,7 @@ import { summarize } from "../eval/rollout.ts";
 import { exists } from "../util/fs.ts";
 import { KitInputError } from "../util/errors.ts";
 import { generateDataset } from "./generate.ts";
-
-/** Mean episode returns of the authors' datasets (issue #4, from their files). */
-export const AUTHORS_DATASET_RETURNS: Readonly<Record<string, Record<string, number>>> = {
-  cooperative_navigation: { random: 159.6, "medium-replay": 203.7, medium: 273.4, expert: 531.0 },
-  predator_prey: { random: -4.1, "medium-replay": 3.9, medium: 116.4, expert: 207.9 },
-  world: { random: -6.8, "medium-replay": 1.2, medium: 65.9, expert: 85.2 },
-};
+import { AUTHORS_DATASETS } from "./authors_data.ts";
 
 /** One row of a dataset card. */
 export interface CardRow {
@@ -84,7 +78,7 @@ export async function datasetCard(
       mean: r.mean,
       std: r.std,
       normalized: ref ? normalizedScore(r.mean, ref) : null,
-      authors: AUTHORS_DATASET_RETURNS[t.name]?.[quality] ?? null,
+      authors: AUTHORS_DATASETS[t.name]?.[quality]?.mean ?? null,
     });
   }
   return rows;

@@ -35,13 +35,19 @@ import { maze2dDataset } from "../mujoco/maze2d_data.ts";
 import type { Maze2dEnv } from "../mujoco/maze2d.ts";
 import { referenceScores } from "../eval/references.ts";
 import { evaluate } from "../eval/rollout.ts";
-import { KitInputError } from "../util/errors.ts";
+import { checkName, KitInputError } from "../util/errors.ts";
 import { exists, type LockHolder, tryLock } from "../util/fs.ts";
 import { Rng } from "../util/rng.ts";
 import { KIT_VERSION } from "../util/version.ts";
 import { collectDataset } from "./collect.ts";
-import { type Ladder, nearestSnapshot, snapshotJointPolicy } from "./ladder.ts";
+import { type Ladder, nearestSnapshot, type Snapshot, snapshotJointPolicy } from "./ladder.ts";
 import { loadLadder } from "./store.ts";
+import {
+  AUTHORS_DATASETS,
+  type AuthorsDatasetStats,
+  DATASET_VARIANTS,
+  type DatasetVariant,
+} from "./authors_data.ts";
 
 /** Dataset qualities: the paper's four, plus the full replay of the dataset-size ablation. */
 export const QUALITIES = ["random", "medium-replay", "medium", "expert", "full-replay", "waypoint"] as const;
@@ -119,6 +125,13 @@ export interface GenerateOptions {
   out: string;
   /** Replace an existing dataset. Default false: an existing one is an error and stays untouched. */
   force?: boolean;
+  /**
+   * `kit` (default): medium is the rung one third of the way from random to expert, medium-replay the
+   * replay up to it. `authors`: matched to the authors' datasets ({@link AUTHORS_DATASETS}): medium is
+   * the rung nearest their medium data's mean return, medium-replay the replay up to that rung stretched
+   * (each snapshot's share kept) to their transition count. Other qualities are the same in both.
+   */
+  variant?: DatasetVariant;
   /** Environments stepped side by side (part of the dataset's identity). Default 1000. */
   numEnvs?: number;
   /** Progress callback: transitions collected so far of the total. */
@@ -194,6 +207,60 @@ export function episodeSubset(ds: MultiAgentDataset, percent: number, rng: Rng):
   return concatDatasets(chosen.map(slice), ds.meta);
 }
 
+/** The authors' medium and medium-replay statistics of `task`, or a named error where they are unknown. */
+function authorsStats(task: string): { medium: AuthorsDatasetStats; replay: AuthorsDatasetStats } {
+  const a = AUTHORS_DATASETS[task];
+  if (!a?.medium || !a["medium-replay"]?.transitions) {
+    throw new KitInputError(
+      `the authors-matched dataset variant needs the authors' statistics; known for ${
+        Object.keys(AUTHORS_DATASETS).join(", ")
+      }, not ${task}`,
+    );
+  }
+  return { medium: a.medium, replay: a["medium-replay"] };
+}
+
+/**
+ * The rung whose data (its policy with the behaviour noise) return nearest `target`: the three rungs
+ * nearest by deterministic score are scored with noise (`noisyReturn`), since the noise lowers returns
+ * by different amounts on different tasks.
+ */
+function authorsMediumRung(
+  ladder: Ladder,
+  target: number,
+  noisyReturn: (policy: JointPolicy) => number,
+): { index: number; snapshot: Snapshot } {
+  const candidates = ladder.snapshots.map((s, index) => ({ index, gap: Math.abs(s.score - target) }))
+    .sort((a, b) => a.gap - b.gap).slice(0, 3)
+    .map(({ index }) => ({
+      index,
+      gap: Math.abs(noisyReturn(snapshotJointPolicy(ladder.snapshots[index])) - target),
+    }));
+  const { index } = candidates.reduce((a, b) => (b.gap < a.gap ? b : a));
+  return { index, snapshot: ladder.snapshots[index] };
+}
+
+/**
+ * Scales replay segments (whole episodes of `T` steps each) so that they add up to exactly `target` steps,
+ * each keeping its share; rounding goes to the last segment.
+ */
+export function stretchSegments<S extends { steps: number }>(segments: S[], target: number, T: number): S[] {
+  if (target % T !== 0) {
+    throw new KitInputError(`stretchSegments: ${target} is not a whole number of ${T}-step episodes`);
+  }
+  const total = segments.reduce((a, s) => a + s.steps, 0);
+  const out = segments.map((s) => ({
+    ...s,
+    steps: Math.max(T, Math.round((s.steps * target) / total / T) * T),
+  }));
+  const rest = target - out.slice(0, -1).reduce((a, s) => a + s.steps, 0);
+  if (rest < T) {
+    throw new KitInputError(`stretchSegments: cannot fit ${segments.length} segments into ${target} steps`);
+  }
+  out[out.length - 1].steps = rest;
+  return out;
+}
+
 /** The datasets of one quality, built in memory (see the module doc for what each is). */
 export function buildDataset(
   task: AnyTask,
@@ -206,6 +273,7 @@ export function buildDataset(
     randomReference: number;
     fraction?: number;
     numEnvs?: number;
+    variant?: DatasetVariant;
     meta: Omit<DatasetMeta, "episodeLength" | "task" | "quality" | "behaviourPolicy">;
     onProgress?: (done: number, total: number) => void;
   },
@@ -261,10 +329,19 @@ export function buildDataset(
   if (!ladder) throw new KitInputError(`quality "${quality}" needs the behaviour ladder of ${task.name}`);
   const last = ladder.snapshots.length - 1;
   const expertScore = ladder.snapshots[last].score;
-  const medium = nearestSnapshot(
-    ladder,
-    options.randomReference + (expertScore - options.randomReference) / 3,
-  );
+  const authors = options.variant === "authors" ? authorsStats(task.name) : null;
+  const medium = authors
+    ? authorsMediumRung(
+      ladder,
+      authors.medium.mean,
+      (p) =>
+        evaluate(task, noisyPolicy(p, Rng.fromSeed(0, "authors-rung"), { sigma: BEHAVIOUR_NOISE }), {
+          episodes: 200,
+          seed: 0,
+          prey: options.prey,
+        }).mean,
+    )
+    : nearestSnapshot(ladder, options.randomReference + (expertScore - options.randomReference) / 3);
   if (quality === "expert" || quality === "medium") {
     const index = quality === "expert" ? last : medium.index;
     const s = ladder.snapshots[index];
@@ -272,7 +349,10 @@ export function buildDataset(
       noise(snapshotJointPolicy(s), "behaviour-noise"),
       options.samples,
       "data",
-      `ladder snapshot ${index} (${s.updates} updates, score ${s.score.toFixed(1)})`,
+      `ladder snapshot ${index} (${s.updates} updates, score ${s.score.toFixed(1)})` +
+        (authors && quality === "medium"
+          ? `, nearest the authors' medium return ${authors.medium.mean}`
+          : ""),
     );
   }
   // replays: warm-up with uniform actions, then snapshot j for the env steps up to snapshot j + 1
@@ -294,7 +374,10 @@ export function buildDataset(
       name: `snapshot ${j}`,
     });
   }
-  const rounded = segments.map((s) => ({ ...s, steps: Math.max(T, Math.round(s.steps / T) * T) }));
+  let rounded = segments.map((s) => ({ ...s, steps: Math.max(T, Math.round(s.steps / T) * T) }));
+  if (authors && quality === "medium-replay") {
+    rounded = stretchSegments(rounded, authors.replay.transitions!, T);
+  }
   const total = rounded.reduce((a, s) => a + s.steps, 0);
   let done = 0;
   const parts = rounded.map((s, j) => {
@@ -307,7 +390,8 @@ export function buildDataset(
     task: task.name,
     quality,
     episodeLength: T,
-    behaviourPolicy: `ladder replay: warm-up + snapshots 0..${upTo - 1} (medium = snapshot ${medium.index})`,
+    behaviourPolicy: `ladder replay: warm-up + snapshots 0..${upTo - 1} (medium = snapshot ${medium.index})` +
+      (authors ? `, stretched to the authors' ${total} transitions` : ""),
   };
   const full = concatDatasets(parts, meta);
   const pct = options.fraction ?? 100;
@@ -332,6 +416,8 @@ export async function generateDataset(
     throw new KitInputError("--fraction applies to full-replay only");
   }
   checkTaskQuality(task.name, quality);
+  const variant = checkName("dataset variant", options.variant ?? "kit", DATASET_VARIANTS);
+  if (variant === "authors" && usesLadder(quality)) authorsStats(task.name); // a named error before any work
   const preySource = task.prey === null ? null : options.prey ?? "original";
   const numEnvs = options.numEnvs ?? (mujoco ? 100 : 1000);
   const episodes = mujoco ? 100 : 1000;
@@ -379,13 +465,18 @@ export async function generateDataset(
       randomReference: references?.random ?? 0, // used with a ladder only
       fraction,
       numEnvs,
+      variant,
       onProgress: options.onProgress,
       meta: {
         seed: options.seed,
         preySource,
         referenceScores: references,
         kitVersion: KIT_VERSION,
-        extra: { numEnvs, ...(fraction < 100 ? { fraction } : {}) },
+        extra: {
+          numEnvs,
+          ...(fraction < 100 ? { fraction } : {}),
+          ...(variant === "authors" ? { variant } : {}),
+        },
       },
     });
     const tmp = `${dir}.partial-${Deno.pid}`;

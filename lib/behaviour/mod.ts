@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./authors_data.ts";
 export * from "./collect.ts";
 export * from "./generate.ts";
 export * from "./ladder.ts";

@@ -46,6 +46,8 @@ export interface DatasetSpec {
   prey?: PreySource;
   /** Hash of the ladder and kit-prey files it is generated from (`datasetSources`), so retraining them gives new ids. */
   sources?: string;
+  /** `authors`: matched to the authors' datasets (see `generateDataset`); absent: the kit's own. */
+  variant?: "authors";
 }
 
 /** A run: everything that determines its numbers. */
@@ -108,7 +110,8 @@ export async function runId(spec: RunSpec): Promise<string> {
 
 /** Where datasets of a given size are cached under `root`. */
 export function datasetRoot(root: string, ds: DatasetSpec): string {
-  return join(root, "datasets", ds.sources ? `n${ds.samples}-${ds.sources}` : `n${ds.samples}`);
+  const name = ds.sources ? `n${ds.samples}-${ds.sources}` : `n${ds.samples}`;
+  return join(root, "datasets", ds.variant === "authors" ? `${name}-authors` : name);
 }
 
 /** Reads a finished run's result, or null. */
@@ -198,6 +201,7 @@ export async function ensureDataset(root: string, ds: DatasetSpec): Promise<stri
         samples: ds.samples,
         fraction: ds.fraction,
         prey: ds.prey,
+        variant: ds.variant,
         out: base,
       });
       return dir;

@@ -14,6 +14,10 @@ import { writeFigure } from "../plots/render.ts";
 import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
 import type { MinibatchMode } from "../algos/train.ts";
+import type { DatasetVariant } from "../behaviour/authors_data.ts";
+
+/** The qualities the `authors` dataset variant changes. */
+const VARIANT_QUALITIES = ["medium", "medium-replay"];
 import { makeTask } from "../envs/registry.ts";
 import { isMujocoTask } from "../mujoco/tasks.ts";
 import { qualityName, usesLadder } from "../behaviour/generate.ts";
@@ -59,6 +63,8 @@ export interface GridConfig {
   prey?: "original" | "kit";
   /** How minibatches are drawn: `fresh` (default) or `reseed` (the authors' repetition between evaluations). */
   minibatches?: MinibatchMode;
+  /** Dataset construction: `kit` (default) or `authors` (medium and medium-replay matched to the authors'). */
+  datasets?: DatasetVariant;
 }
 
 /** The grid's columns (explicit, or one per algorithm with the grid's critic kind). */
@@ -159,7 +165,19 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
             label: col.label,
             preset: c.preset,
             options: col.options as RunSpec["options"],
-            dataset: { task, quality, seed, samples: c.samples, prey, fraction, sources },
+            dataset: {
+              task,
+              quality,
+              seed,
+              samples: c.samples,
+              prey,
+              fraction,
+              sources,
+              // only the qualities the variant changes; absent for the kit's, so their ids stay
+              ...(c.datasets === "authors" && VARIANT_QUALITIES.includes(quality)
+                ? { variant: "authors" as const }
+                : {}),
+            },
             seed,
             budget: {
               rounds: c.rounds ?? officialRounds(task, quality),

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { checkName, KitInputError } from "../util/errors.ts";
 import { parseNumber } from "../util/numbers.ts";
 import { MINIBATCH_MODES, type MinibatchMode } from "../algos/train.ts";
+import { DATASET_VARIANTS, type DatasetVariant } from "../behaviour/authors_data.ts";
 import { ALGORITHMS } from "../algos/registry.ts";
 import { PRESETS } from "../algos/presets.ts";
 import { QUALITIES } from "../behaviour/generate.ts";
@@ -86,6 +87,7 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
   if (o.qualities) list("qualities").forEach((q) => checkName("quality", q, QUALITIES));
   if (o.preset) checkName("preset", o.preset, PRESETS);
   if (o.minibatches) checkName("minibatch mode (--minibatches)", o.minibatches, MINIBATCH_MODES);
+  if (o.datasets) checkName("dataset variant (--datasets)", o.datasets, DATASET_VARIANTS);
   return {
     ...c,
     ...(o.seeds ? { seeds: num("seeds") } : {}),
@@ -99,6 +101,7 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
     ...(o.qualities ? { qualities: list("qualities") } : {}),
     ...(o.preset ? { preset: o.preset as GridConfig["preset"] } : {}),
     ...(o.minibatches ? { minibatches: o.minibatches as MinibatchMode } : {}),
+    ...(o.datasets ? { datasets: o.datasets as DatasetVariant } : {}),
   };
 }
 
