@@ -283,14 +283,21 @@ async function runInWorkers(
   await Promise.all(Array.from({ length: o.workers }, worker));
 }
 
-/** Reads every finished run under the given results roots (for `merge`). */
-export async function collectResults(roots: string[]): Promise<RunResult[]> {
+/**
+ * Reads every finished run under the given results roots (for `merge`). A root without a runs folder is
+ * an error (a mistyped shard folder), except `optional` ones (the output root, which may hold no runs).
+ */
+export async function collectResults(
+  roots: string[],
+  options: { optional?: string[] } = {},
+): Promise<RunResult[]> {
   const out = new Map<string, RunResult>();
   for (const root of roots) {
     let entries: Deno.DirEntry[] = [];
     try {
       entries = [...Deno.readDirSync(join(root, "runs"))];
     } catch (err) {
+      if (err instanceof Deno.errors.NotFound && options.optional?.includes(root)) continue;
       if (err instanceof Deno.errors.NotFound) {
         throw new KitInputError(`${root}: no runs folder (expected ${join(root, "runs")})`);
       }
