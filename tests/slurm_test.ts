@@ -83,7 +83,11 @@ Deno.test({
       const plan = await shardPlan(runs, SHARDS);
       assertEquals(plan.map((s) => s.runs.length), [1, 1, 1, 1]);
 
-      const up = await run("bash", ["cluster/slurm/local_cluster.sh", "up", clusterDir]);
+      // ports of this test process's own (a cluster left by a killed run keeps the default ones busy)
+      const port = String(20000 + (Deno.pid % 5000) * 2);
+      const up = await run("bash", ["cluster/slurm/local_cluster.sh", "up", clusterDir], {
+        SLURM_LOCAL_PORT: port,
+      });
       try {
         pids = (await Deno.readTextFile(join(clusterDir, "pids"))).split("\n").filter(Boolean).map(Number);
       } catch { /* no daemon started */ }
