@@ -263,7 +263,9 @@ export function findTarget(name: string): Target {
   const t = TARGETS.find((x) => x.name === name);
   if (!t) {
     throw new KitInputError(
-      `unknown target "${name}"; expected one of: list, merge, ${TARGETS.map((x) => x.name).join(", ")}`,
+      `unknown target "${name}"; expected one of: list, plan, merge, ${
+        TARGETS.map((x) => x.name).join(", ")
+      }`,
     );
   }
   return t;
