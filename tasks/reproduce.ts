@@ -1,6 +1,7 @@
 /**
  * `deno task reproduce TARGET [--profile smoke|quick|paper] [--jobs N] [--shard i/n] [knob overrides]`,
- * `deno task reproduce list`, `deno task reproduce merge TARGET DIR...`: runs one of the paper's tables
+ * `deno task reproduce list`, `deno task reproduce plan TARGET --shards N`,
+ * `deno task reproduce merge TARGET DIR...`: runs one of the paper's tables
  * or figures and prints it with the paper's numbers beside. Runs are content-addressed under `--out`
  * (default `results/`): finished runs are skipped, interrupted ones resume.
  *
@@ -11,9 +12,12 @@ import { intFlag, parseFlags, runMain } from "../lib/util/cli.ts";
 import { ensureWritableDir } from "../lib/util/fs.ts";
 import { KitInputError } from "../lib/util/errors.ts";
 import { parseProfile, PROFILES } from "../lib/experiments/profiles.ts";
-import { findTarget, TARGETS } from "../lib/experiments/targets.ts";
-import { parseShard } from "../lib/experiments/scheduler.ts";
-import { currentKernels } from "../lib/experiments/costs.ts";
+import { applyGridOverrides, findTarget, TARGETS } from "../lib/experiments/targets.ts";
+import { parseShard, shardPlan } from "../lib/experiments/scheduler.ts";
+import { currentKernels, datasetSeconds, formatDuration } from "../lib/experiments/costs.ts";
+import { GRID_EXPERIMENTS } from "../lib/experiments/variants.ts";
+import { gridRuns } from "../lib/experiments/table1.ts";
+import type { Profile } from "../lib/experiments/profiles.ts";
 import { initBackend } from "../lib/nn/backend.ts";
 
 const USAGE = `usage:
@@ -25,6 +29,7 @@ const USAGE = `usage:
                              [--datasets kit|authors]       (authors: medium and medium-replay matched to the
                                                              authors' datasets' returns and sizes)
   deno task reproduce list
+  deno task reproduce plan TARGET --shards N [--profile P] [knob overrides]   (runs and time of each shard)
   deno task reproduce merge TARGET DIR... [--profile P] [--out results]   (assemble the table from shard folders)`;
 
 const KNOBS = [
@@ -73,6 +78,10 @@ runMain(async () => {
     }
     return;
   }
+  if (positionals[0] === "plan") {
+    if (positionals.length !== 2) throw new KitInputError(`plan needs one target; ${USAGE}`);
+    return console.log(await plan(positionals[1], profile, flags));
+  }
   const merge = positionals[0] === "merge";
   const target = findTarget(merge ? positionals[1] ?? "" : positionals[0]);
   if (!target.run) throw new KitInputError(`target "${target.name}" is not available yet: ${target.pending}`);
@@ -112,3 +121,43 @@ runMain(async () => {
     }),
   );
 });
+
+/**
+ * `plan TARGET --shards N`: the balanced shards of a target's runs, each shard's run count and estimated
+ * time on one core (OpenBLAS kernels, the costs the assignment uses; its datasets included), and the
+ * slowest shard over the mean, the figure that says how much of N machines a sharded job wastes.
+ */
+async function plan(name: string, profile: Profile, flags: Record<string, unknown>): Promise<string> {
+  const target = findTarget(name);
+  const grid = GRID_EXPERIMENTS.find((x) => x.name === target.name);
+  if (!grid) throw new KitInputError(`target "${target.name}" has no runs to shard (it runs in seconds)`);
+  if (flags.shards === undefined) throw new KitInputError(`plan needs --shards N; ${USAGE}`);
+  const count = intFlag(flags as Parameters<typeof intFlag>[0], "shards", 1);
+  const overrides = Object.fromEntries(
+    KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
+  );
+  const { runs } = await gridRuns(applyGridOverrides(grid.config(profile), overrides));
+  const shards = await shardPlan(runs, count);
+  const total = shards.map((s) => s.runSeconds + s.datasetSeconds);
+  const mean = total.reduce((a, b) => a + b, 0) / count;
+  const slowest = Math.max(...total);
+  const single = shards.reduce((a, s) => a + s.runSeconds, 0) + datasetSeconds(runs);
+  const lines = [
+    `plan ${target.name} (profile ${profile}): ${
+      shards.reduce((a, s) => a + s.runs.length, 0)
+    } runs on ${count} shard(s), balanced by estimated cost`,
+    "(one core per shard, OpenBLAS kernels; the wasm kernels alone take about 1.6x; each shard makes the datasets its runs need)",
+    "shard  runs  estimated  (training + datasets)",
+    ...shards.map((s, i) =>
+      `${String(s.index).padEnd(6)} ${String(s.runs.length).padEnd(5)} ${
+        formatDuration(total[i]).padEnd(10)
+      } (${formatDuration(s.runSeconds)} + ${formatDuration(s.datasetSeconds)})`
+    ),
+    `slowest / mean: ${(mean > 0 ? slowest / mean : 1).toFixed(3)} (slowest ${
+      formatDuration(slowest)
+    }, mean ${formatDuration(mean)}); wall time ≈ the slowest shard; all runs on one core: ${
+      formatDuration(single)
+    }`,
+  ];
+  return lines.join("\n");
+}

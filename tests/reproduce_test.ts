@@ -2,7 +2,7 @@ import { assert, assertClose, assertEquals, assertRejects } from "./assert.ts";
 import { skipReference } from "./reference.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
-import { collectResults, parseShard, runAll, shardRuns } from "../lib/experiments/scheduler.ts";
+import { collectResults, parseShard, runAll, shardPlan, shardRuns } from "../lib/experiments/scheduler.ts";
 import { gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
 import { applyGridOverrides } from "../lib/experiments/targets.ts";
 import { runSeconds } from "../lib/experiments/costs.ts";
@@ -59,7 +59,7 @@ Deno.test("run ids are content addresses: same spec, same id; any knob changes i
 });
 
 Deno.test("shards: the union of 0/2 and 1/2 equals the unsharded run, result for result", async () => {
-  const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  const [a, b, c] = [await Deno.makeTempDir(), await Deno.makeTempDir(), await Deno.makeTempDir()];
   try {
     const { runs } = await gridRuns(tiny);
     const whole = await runAll(runs, { root: a, quiet: true });
@@ -75,10 +75,51 @@ Deno.test("shards: the union of 0/2 and 1/2 equals the unsharded run, result for
     // a second pass finds every run finished and redoes nothing
     const again = await runAll(runs, { root: a, quiet: true });
     assertEquals(again.map((r) => r.seconds), whole.map((r) => r.seconds));
+    // three shards, each listing the runs in another order, into a fresh folder: the same union again
+    const parts = [];
+    for (let i = 0; i < 3; i++) {
+      const order = [...runs.slice(i), ...runs.slice(0, i)].reverse();
+      parts.push(await runAll(order, { root: c, shard: { index: i, count: 3 }, quiet: true }));
+    }
+    assertEquals(parts.flat().map((r) => r.id).sort(), whole.map((r) => r.id).sort());
+    for (const r of parts.flat()) assertEquals(r.final, whole.find((w) => w.id === r.id)!.final);
   } finally {
-    await Deno.remove(a, { recursive: true });
-    await Deno.remove(b, { recursive: true });
+    for (const d of [a, b, c]) await Deno.remove(d, { recursive: true });
   }
+});
+
+Deno.test("balanced shards: a partition of the runs, the same from any list order, Table 1 paper within 1.15", async () => {
+  const { runs } = await gridRuns(gridDefaults("paper"));
+  const all = (await shardRuns(runs)).map((r) => r.id);
+  assertEquals(all.length, 240);
+  for (const count of [1, 3, 8, 64]) {
+    const plan = await shardPlan(runs, count);
+    const ids = plan.flatMap((s) => s.runs.map((r) => r.id));
+    assertEquals(ids.length, all.length, `${count} shards`);
+    assertEquals([...ids].sort(), all, `${count} shards`);
+    // shuffled input (a seeded permutation): the same assignment, and shardRuns agrees with the plan
+    const shuffled = runs.map((r, i) => ({ r, k: (i * 7919) % runs.length })).sort((x, y) => x.k - y.k);
+    const again = await shardPlan(shuffled.map((x) => x.r), count);
+    assertEquals(again.map((s) => s.runs.map((r) => r.id)), plan.map((s) => s.runs.map((r) => r.id)));
+    const last = await shardRuns(runs, { index: count - 1, count });
+    assertEquals(last.map((r) => r.id), plan[count - 1].runs.map((r) => r.id));
+  }
+  const loads = (await shardPlan(runs, 8)).map((s) => s.runSeconds + s.datasetSeconds);
+  const mean = loads.reduce((a, b) => a + b, 0) / loads.length;
+  assert(Math.max(...loads) / mean <= 1.15, `slowest / mean ${Math.max(...loads) / mean}`);
+  // the CLI prints each shard and the figure
+  const out = await cli("plan", "table1", "--profile", "paper", "--shards", "8");
+  assertEquals(out.code, 0, out.stderr);
+  const ratio = Number(/slowest \/ mean: ([\d.]+)/.exec(out.stdout)?.[1]);
+  assert(ratio >= 1 && ratio <= 1.15, out.stdout);
+  assertEquals(
+    out.stdout.split("\n").filter((l) => /^\d+\s+\d+\s+~?[\d.]+ (s|min|h)/.test(l)).length,
+    8,
+    out.stdout,
+  );
+  const bad = await cli("plan", "references", "--shards", "2");
+  assertEquals(bad.code, 2, bad.stderr);
+  assert(bad.stderr.includes("no runs to shard"), bad.stderr);
 });
 
 Deno.test("a finished run keeps its trained model: reloaded, it scores the run's final evaluation", async () => {

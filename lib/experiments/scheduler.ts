@@ -1,8 +1,9 @@
 /**
  * Runs a list of run specs: finished runs are skipped, the rest run in up to `jobs` worker processes
  * (one run each, `tasks/run_worker.ts`), or in this process with one job. `shard` keeps a deterministic
- * 1/n of the runs (sorted by id, every n-th), so n machines — a Kubernetes Indexed Job, a Slurm array —
- * together do exactly the unsharded work; `merge` reassembles their folders.
+ * part of the runs, balanced by estimated cost (longest first onto the least-loaded shard), so n machines —
+ * a Kubernetes Indexed Job, a Slurm array — together do exactly the unsharded work in about 1/n of its
+ * time; `merge` reassembles their folders.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { KitInputError } from "../util/errors.ts";
 import { REPO_ROOT } from "../util/repo.ts";
 import { Progress } from "../util/progress.ts";
 import { exists, lockHolder, writeFileAtomic } from "../util/fs.ts";
+import { datasetSeconds, runSeconds } from "./costs.ts";
 import {
   datasetFolder,
   type DatasetSpec,
@@ -74,11 +76,76 @@ export function parseShard(text: string | undefined, count?: number): Shard | un
   return shard;
 }
 
-/** The runs of `shard`: sorted by id, every `count`-th from `index`. */
-export async function shardRuns(specs: RunSpec[], shard?: Shard): Promise<{ id: string; spec: RunSpec }[]> {
+/** A run with its content address. */
+export interface IdentifiedRun {
+  /** The run's id (`runId`). */
+  id: string;
+  /** The run. */
+  spec: RunSpec;
+}
+
+/** One shard of a {@link shardPlan}. */
+export interface ShardLoad {
+  /** 0-based shard index. */
+  index: number;
+  /** Its runs, sorted by id. */
+  runs: IdentifiedRun[];
+  /** Estimated seconds of its runs on one core (OpenBLAS kernels, the costs the balance is assigned on). */
+  runSeconds: number;
+  /** Estimated seconds to generate the datasets its runs need (each shard makes its own). */
+  datasetSeconds: number;
+}
+
+/**
+ * The distinct runs of `specs`, sorted by id. The same spec listed twice is one run.
+ */
+export async function identifyRuns(specs: readonly RunSpec[]): Promise<IdentifiedRun[]> {
   const withIds = await Promise.all(specs.map(async (spec) => ({ id: await runId(spec), spec })));
-  const unique = [...new Map(withIds.map((r) => [r.id, r])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-  return shard ? unique.filter((_, i) => i % shard.count === shard.index) : unique;
+  return [...new Map(withIds.map((r) => [r.id, r])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Splits the runs into `count` shards balanced by estimated cost: longest run first onto the shard where
+ * it would finish first (ties: the lower index), runs of equal cost in id order. A shard pays for a
+ * dataset once, with the first of its runs that needs it, so runs of one dataset tend to share a shard. The costs are the measured OpenBLAS
+ * per-round costs whatever kernels this machine has, so the assignment depends on the run list alone and
+ * every machine of a sharded job computes the same one.
+ */
+export async function shardPlan(specs: readonly RunSpec[], count: number): Promise<ShardLoad[]> {
+  if (!Number.isInteger(count) || count < 1) {
+    throw new KitInputError(`shard count expects a positive integer, got ${count}`);
+  }
+  const runs = await identifyRuns(specs);
+  const costed = runs.map((r) => ({ ...r, cost: runSeconds(r.spec, "openblas") }))
+    .sort((a, b) => b.cost - a.cost || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const shards = Array.from({ length: count }, (_, index) => ({
+    index,
+    runs: [] as IdentifiedRun[],
+    load: 0,
+    datasets: new Set<string>(),
+  }));
+  for (const r of costed) {
+    // where it would finish first, counting the dataset a shard must make when it has none of its runs yet
+    const key = JSON.stringify(r.spec.dataset);
+    const making = datasetSeconds([r.spec]);
+    const finish = (s: typeof shards[number]) => s.load + r.cost + (s.datasets.has(key) ? 0 : making);
+    let best = shards[0];
+    for (const s of shards) if (finish(s) < finish(best)) best = s;
+    best.load = finish(best);
+    best.datasets.add(key);
+    best.runs.push({ id: r.id, spec: r.spec });
+  }
+  return shards.map((s) => {
+    const sorted = s.runs.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const making = datasetSeconds(sorted.map((r) => r.spec));
+    return { index: s.index, runs: sorted, runSeconds: s.load - making, datasetSeconds: making };
+  });
+}
+
+/** The runs of `shard` ({@link shardPlan}), or every run without one; sorted by id. */
+export async function shardRuns(specs: RunSpec[], shard?: Shard): Promise<IdentifiedRun[]> {
+  if (!shard) return await identifyRuns(specs);
+  return (await shardPlan(specs, shard.count))[shard.index].runs;
 }
 
 /** Exit code of `tasks/run_worker.ts` when another process holds the run's lock. */
@@ -217,14 +284,21 @@ async function runInWorkers(
   await Promise.all(Array.from({ length: o.workers }, worker));
 }
 
-/** Reads every finished run under the given results roots (for `merge`). */
-export async function collectResults(roots: string[]): Promise<RunResult[]> {
+/**
+ * Reads every finished run under the given results roots (for `merge`). A root without a runs folder is
+ * an error (a mistyped shard folder), except `optional` ones (the output root, which may hold no runs).
+ */
+export async function collectResults(
+  roots: string[],
+  options: { optional?: string[] } = {},
+): Promise<RunResult[]> {
   const out = new Map<string, RunResult>();
   for (const root of roots) {
     let entries: Deno.DirEntry[] = [];
     try {
       entries = [...Deno.readDirSync(join(root, "runs"))];
     } catch (err) {
+      if (err instanceof Deno.errors.NotFound && options.optional?.includes(root)) continue;
       if (err instanceof Deno.errors.NotFound) {
         throw new KitInputError(`${root}: no runs folder (expected ${join(root, "runs")})`);
       }

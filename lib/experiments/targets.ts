@@ -157,9 +157,9 @@ function gridTarget(x: GridExperiment): Target {
       );
       let results: RunResult[];
       if (ctx.reportOnly) {
-        const have = new Map(
-          (await collectResults([ctx.root, ...(ctx.mergeRoots ?? [])])).map((r) => [r.id, r]),
-        );
+        const roots = [ctx.root, ...(ctx.mergeRoots ?? [])];
+        const found = await collectResults(roots, { optional: [ctx.root] }); // the output may hold no runs
+        const have = new Map(found.map((r) => [r.id, r]));
         const listed = await shardRuns(runs);
         const absent = listed.filter((r) => !have.has(r.id));
         if (absent.length) {
@@ -266,7 +266,9 @@ export function findTarget(name: string): Target {
   const t = TARGETS.find((x) => x.name === name);
   if (!t) {
     throw new KitInputError(
-      `unknown target "${name}"; expected one of: list, merge, ${TARGETS.map((x) => x.name).join(", ")}`,
+      `unknown target "${name}"; expected one of: list, plan, merge, ${
+        TARGETS.map((x) => x.name).join(", ")
+      }`,
     );
   }
   return t;
