@@ -295,3 +295,74 @@ Deno.test("landscapeStudy (Fig. 2c): its numbers follow from the landscape and f
     /1-D action/,
   );
 });
+
+Deno.test("minibatches: reseed repeats the rows drawn between evaluations (the authors' loop), fresh never does; both resume exactly", async () => {
+  // a recording learner: the rows of its one learner's minibatch each round, found by matching observations
+  const record = (rounds: number[][]) => {
+    const algo = makeAlgorithm("itd3", specOf(spread), { seed: 1 });
+    const update = algo.update.bind(algo);
+    return Object.assign(algo, {
+      update(round: Parameters<typeof algo.update>[0]) {
+        rounds.push(Array.from(round.batches[0].rewards));
+        return update(round);
+      },
+    });
+  };
+  const opts = { rounds: 12, batchSize: 32, evalEvery: 4, evalEpisodes: 2, seed: 5 };
+  const seen = async (minibatches: "fresh" | "reseed") => {
+    const rounds: number[][] = [];
+    const algo = record(rounds);
+    await trainOffline(algo, { dataset: spreadData, task: spread }, { ...opts, minibatches });
+    algo.dispose();
+    return rounds;
+  };
+  const reseed = await seen("reseed"), fresh = await seen("fresh");
+  // rounds 1–4, 5–8 and 9–12 draw the same 4 minibatches under reseed
+  for (let k = 0; k < 4; k++) assertEquals([reseed[k + 4], reseed[k + 8]], [reseed[k], reseed[k]]);
+  assert(new Set(reseed.map(String)).size === 4);
+  assertEquals(fresh.slice(0, 4), reseed.slice(0, 4)); // the same streams, restarted
+  assert(new Set(fresh.map(String)).size === 12);
+  // resume mid-cycle gives the uninterrupted numbers
+  const dir = await Deno.makeTempDir();
+  try {
+    const make = () => makeAlgorithm("itd3", specOf(spread), { seed: 1 });
+    const whole = make();
+    const a = await trainOffline(whole, { dataset: spreadData, task: spread }, {
+      ...opts,
+      minibatches: "reseed",
+    });
+    const path = join(dir, "ck.json");
+    const first = make();
+    await trainOffline(first, { dataset: spreadData, task: spread }, {
+      ...opts,
+      minibatches: "reseed",
+      checkpointPath: path,
+      checkpointEvery: 3,
+      stopAfter: 6,
+    });
+    first.dispose();
+    const second = make();
+    const b = await trainOffline(second, { dataset: spreadData, task: spread }, {
+      ...opts,
+      minibatches: "reseed",
+      checkpointPath: path,
+    });
+    assertEquals(b.curve, a.curve);
+    assertEquals(second.save(), whole.save());
+    whole.dispose(), second.dispose();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  await assertRejects(
+    () =>
+      trainOffline(
+        makeAlgorithm("itd3", specOf(spread), { seed: 1 }),
+        { dataset: spreadData, task: spread },
+        {
+          ...opts,
+          minibatches: "sometimes" as "fresh",
+        },
+      ),
+    KitInputError,
+  );
+});
