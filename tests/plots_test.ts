@@ -3,6 +3,8 @@ import {
   barsWithErrors,
   curvesWithBands,
   display,
+  type GridBar,
+  gridFigure,
   histogram,
   lineChart,
   renderPng,
@@ -13,6 +15,7 @@ import {
   writeFigure,
 } from "../lib/plots/mod.ts";
 import { KitInputError } from "../lib/util/errors.ts";
+import { fontTextWidth } from "../lib/plots/text_width.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -98,6 +101,200 @@ Deno.test("barsWithErrors: grouped bars, error bars, reference rule and label", 
   assertEquals(markCounts(plain)["text mark"], undefined);
 });
 
+/** A Table 1-shaped grid: 3 tasks × 4 qualities × 4 algorithms; the paper's value on some cells only. */
+const TASKS = ["cooperative_navigation", "predator_prey", "world"];
+const QUALITIES = ["random", "medium-replay", "medium", "expert"];
+const ALGOS = ["MA-ICQ", "MA-TD3+BC", "MA-CQL", "OMAR"];
+function gridBars(withPaper: (task: number, quality: number, algo: number) => boolean): GridBar[] {
+  const bars: GridBar[] = [];
+  // listed out of order on purpose: the figure orders by `panels`, `xs` and `series`
+  for (const [a, algo] of [...ALGOS.entries()].reverse()) {
+    for (const [q, quality] of QUALITIES.entries()) {
+      for (const [t, task] of TASKS.entries()) {
+        const mean = 10 * q + 3 * a + t;
+        bars.push({
+          panel: task,
+          x: quality,
+          series: algo,
+          mean,
+          std: 1 + a,
+          paper: withPaper(t, q, a) ? [mean + 5, 2] : null,
+        });
+      }
+    }
+  }
+  return bars;
+}
+const GRID_ORDER = { panels: TASKS, xs: QUALITIES, series: ALGOS };
+
+type Layer = { mark: { type: string }; transform?: { filter?: string }[]; encoding: Record<string, unknown> };
+function gridLayers(spec: VegaLiteSpec): Layer[] {
+  return (spec.spec as { layer: Layer[] }).layer;
+}
+
+Deno.test("gridFigure: a panel per task, qualities along x, algorithms as grouped bars with error bars", async () => {
+  const spec = gridFigure(gridBars(() => true), {
+    title: "Table 1",
+    yTitle: "normalised score",
+    ...GRID_ORDER,
+  });
+  assertEquals(spec.$schema, VEGA_LITE_SCHEMA);
+  assertPlainJson(spec, "spec");
+  // one row of three panels: a column facet on the task, in the given order
+  const facet = spec.facet as { column?: { field: string; sort: string[] } };
+  assertEquals(facet.column?.field, "panel");
+  assertEquals(facet.column?.sort, TASKS);
+  const layers = gridLayers(spec);
+  assertEquals(layers.map((l) => l.mark.type), ["bar", "rule", "point"]);
+  const x = layers[0].encoding.x as { field: string; sort: string[] };
+  assertEquals([x.field, x.sort], ["x", QUALITIES]);
+  assertEquals((layers[0].encoding.xOffset as { sort: string[] }).sort, ALGOS);
+  assertEquals((layers[0].encoding.color as { sort: string[] }).sort, ALGOS);
+
+  const svg = await renderSvg(spec);
+  for (const text of ["Table 1", "normalised score", ...TASKS, ...ALGOS, "paper", "random", "expert"]) {
+    assert(svg.includes(`>${text}<`), `svg shows "${text}"`);
+  }
+  const counts = markCounts(svg);
+  assertEquals(counts["bar"], 48);
+  assertEquals(counts["rule mark"], 48, "an error bar per bar");
+  assertEquals(counts["point"], 48, "a paper marker per bar");
+  // "medium-replay" does not fit beside its neighbours level: it goes on two lines, level
+  assert(svg.includes(">medium-<") && svg.includes(">replay<"), "medium-replay on two lines");
+  assert(!/rotate\(-35/.test(svg), "no turned labels");
+});
+
+Deno.test("gridFigure: the paper's markers sit exactly on the cells with a paper value, none elsewhere", async () => {
+  const some = (t: number, q: number, a: number) => (t + q + a) % 3 === 0;
+  const bars = gridBars(some);
+  const spec = gridFigure(bars, { yTitle: "normalised score", ...GRID_ORDER });
+  const values =
+    (spec.data as { values: { panel: string; x: string; series: string; paperMean: number | null }[] })
+      .values;
+  const marked = values.filter((v) => v.paperMean !== null).map((v) => `${v.panel}|${v.x}|${v.series}`)
+    .sort();
+  const expected = bars.filter((b) => b.paper).map((b) => `${b.panel}|${b.x}|${b.series}`).sort();
+  assertEquals(marked, expected);
+  assert(expected.length > 0 && expected.length < 48);
+  for (const b of bars) {
+    const v = values.find((v) => v.panel === b.panel && v.x === b.x && v.series === b.series)!;
+    assertEquals(v.paperMean, b.paper ? b.paper[0] : null);
+  }
+  const paperLayer = gridLayers(spec)[2];
+  assertEquals(paperLayer.mark.type, "point");
+  assertEquals(paperLayer.transform?.[0].filter, "isValid(datum.paperMean)");
+  assertEquals((paperLayer.encoding.y as { field: string }).field, "paperMean");
+  // rendered: one marker per paper value, at the bar's height + 5 on a shared scale
+  const svg = await renderSvg(spec);
+  assertEquals(markCounts(svg)["point"], expected.length);
+  assertEquals(markCounts(svg)["bar"], 48);
+
+  // No paper values at all: no marker layer and no "paper" legend entry.
+  const none = gridFigure(gridBars(() => false), { yTitle: "score", ...GRID_ORDER });
+  assertEquals(gridLayers(none).map((l) => l.mark.type), ["bar", "rule"]);
+  const noneSvg = await renderSvg(none);
+  assertEquals(markCounts(noneSvg)["point"], undefined);
+  assert(!noneSvg.includes(">paper<"), "no paper legend entry");
+});
+
+Deno.test("gridFigure: layouts of the ablations and Spread grids", async () => {
+  // Fig. 5: eleven columns on one task: one panel, more colours than tableau10 has
+  const columns = [
+    "J=1",
+    "J=2",
+    "J=3,K=10,μ0=0,σ0=2",
+    "J=4",
+    "K=5",
+    "K=20",
+    "μ0=-0.5",
+    "μ0=0.5",
+    "σ0=1",
+    "σ0=3",
+  ];
+  const fig5 = gridFigure(
+    [...columns, "MA-CQL"].flatMap((series, i) =>
+      QUALITIES.map((x) => ({ panel: "cooperative_navigation", x, series, mean: i, std: 1 }))
+    ),
+    { yTitle: "normalised score" },
+  );
+  const color = gridLayers(fig5)[0].encoding.color as { scale: { scheme: string } };
+  assertEquals(color.scale.scheme, "tableau20");
+  const svg5 = await renderSvg(fig5);
+  assertEquals(markCounts(svg5)["bar"], 44);
+  assert(svg5.includes(">J=3,K=10,μ0=0,σ0=2<"), "long column names show whole in the legend");
+
+  // Spread, 5 tasks with long names on independent scales: two even rows (3 + 2), not 5 or 4 + 1 wide
+  const tasks = [1, 2, 3, 4, 5].map((n) => `spread_1d_independent_n${n}`);
+  const spread = gridFigure(
+    tasks.map((panel, i) => ({ panel, x: "medium-replay", series: "MA-CQL", mean: 100 * (i + 1), std: 5 })),
+    { yTitle: "score", independentY: true },
+  );
+  assertEquals(spread.columns, 3);
+  assertEquals((spread.facet as { field: string }).field, "panel");
+  assertEquals((spread.resolve as { scale: { y: string } }).scale.y, "independent");
+  const svg = await renderSvg(spread);
+  assertEquals(markCounts(svg)["bar"], 5);
+  for (const t of tasks) assert(svg.includes(`>${t}<`), t);
+  const [w] = svgSize(svg);
+  assert(w < 1200, `wrapped figure stays within ~1100 px (+ axis and legend), got ${w}`);
+  // the same panels on a shared scale fit one row
+  const shared = gridFigure(
+    tasks.slice(0, 3).map((panel) => ({ panel, x: "medium-replay", series: "MA-CQL", mean: 1, std: 0 })),
+    { yTitle: "score" },
+  );
+  assert((shared.facet as { column?: unknown }).column, "one row: a column facet");
+
+  // a width given too small for the labels turns them
+  const narrow = gridFigure(gridBars(() => false), { yTitle: "score", width: 60, ...GRID_ORDER });
+  const axis = (gridLayers(narrow)[0].encoding.x as { axis: { labelAngle: number } }).axis;
+  assertEquals(axis.labelAngle, -35);
+});
+
+Deno.test("gridFigure: bad input gives a KitInputError naming the entry", () => {
+  const bad = (fn: () => unknown, includes: string) =>
+    assertThrows(fn, (e: unknown) => e instanceof KitInputError && e.message.includes(includes));
+  const bar: GridBar = { panel: "t", x: "q", series: "s", mean: 1, std: 0 };
+  bad(() => gridFigure([], { yTitle: "y" }), "bars must be a non-empty array");
+  bad(() => gridFigure([{ ...bar, panel: "" }], { yTitle: "y" }), "bars[0].panel");
+  bad(() => gridFigure([{ ...bar, mean: NaN }], { yTitle: "y" }), "bars[0].mean must be a finite number");
+  bad(() => gridFigure([{ ...bar, paper: [1, -1] }], { yTitle: "y" }), "bars[0].paper[1] must be ≥ 0");
+  bad(() => gridFigure([bar, bar], { yTitle: "y" }), 'two bars for panel "t", x "q", series "s"');
+  bad(
+    () => gridFigure([bar], { yTitle: "y", xs: ["other"] }),
+    'options.xs must list every bar\'s xs, missing "q"',
+  );
+  bad(() => gridFigure([bar], { yTitle: "y", maxWidth: -1 }), "options.maxWidth");
+});
+
+Deno.test("text layout measures the bundled font: a long title takes its drawn width, not 0.8 em a character", async () => {
+  const width = fontTextWidth(
+    await Deno.readFile(new URL("../fixtures/fonts/DejaVuSans.ttf", import.meta.url)),
+  );
+  assert(width("MMMM", 10) > 2 * width("iiii", 10), "proportional widths");
+  assertEquals(width("abc", 20), 2 * width("abc", 10));
+  assert(Math.abs(width(" ", 1000) - 318) < 2, `DejaVu Sans's space is 0.318 em, got ${width(" ", 1000)}`);
+  assertEquals(width("\u{1F600}", 10), 6, "a character the font lacks counts 0.6 em");
+  const title = "A title of eighty characters, much wider than the plot area of this small chart";
+  const svg = await renderSvg(barsWithErrors(BAR_ROWS, { title, yTitle: "y", width: 100 }));
+  const [w] = svgSize(svg);
+  const drawn = width(title, 13); // vega-lite's title font size
+  assert(w < drawn + 80, `the figure is as wide as the drawn title (${drawn.toFixed(0)} px), got ${w}`);
+  assert(w < 0.8 * 13 * title.length * 0.85, "narrower than Vega's estimate");
+});
+
+Deno.test("barsWithErrors: long group names go on two lines and widen the chart instead of overlapping", async () => {
+  const groups = [1, 2, 3, 4, 5].map((n) => `spread_1d_independent_n${n}`);
+  const spec = barsWithErrors(groups.map((group) => ({ group, series: "MA-CQL", mean: 1, std: 0.5 })), {
+    yTitle: "improvement (%)",
+  });
+  assert((spec.width as number) > 400, "wider than the default to fit the names");
+  const svg = await renderSvg(spec);
+  for (const n of [1, 2, 3, 4, 5]) assert(svg.includes(`>independent_n${n}<`), `second line of task ${n}`);
+  assert(svg.includes(">spread_1d_<"));
+  // short names keep the default width and one line
+  assertEquals(barsWithErrors(BAR_ROWS, { yTitle: "y" }).width, 400);
+});
+
 Deno.test("curvesWithBands: one band and one line per series", async () => {
   const points = [];
   for (const series of ["MA-CQL", "OMAR", "MA-TD3+BC"]) {
@@ -152,7 +349,7 @@ Deno.test("lineChart: lines per series and labelled vertical markers", async () 
   const counts = markCounts(svg);
   assertEquals(counts["line mark"], 2);
   assertEquals(counts["rule mark"], 3);
-  assertEquals(counts["text mark"], 3);
+  assertEquals(counts["text mark"], 6, "each label over a white halo");
   assertEquals(
     markCounts(await renderSvg(lineChart(points, { xTitle: "a", yTitle: "Q" })))["rule mark"],
     undefined,

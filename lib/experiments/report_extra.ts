@@ -43,6 +43,7 @@ export async function writeCurves(
   }
   const names: string[] = [];
   for (const [k, rs] of groups) {
+    const { task, quality, fraction } = rs[0].spec.dataset;
     const points = [];
     const series = new Map<string, RunResult[]>();
     for (const r of rs) series.set(label(r), [...(series.get(label(r)) ?? []), r]);
@@ -55,7 +56,14 @@ export async function writeCurves(
     const base = `curves_${k}`;
     await writeFigure(
       join(outDir, base),
-      curvesWithBands(points, { title: `${title}: ${k}`, xTitle: "update rounds", yTitle: "score" }),
+      curvesWithBands(points, {
+        title: `${title}: ${task}, ${qualityName(quality, fraction)}`,
+        xTitle: "update rounds",
+        // normalised where the run has references (see `value`)
+        yTitle: raw || rs.some((r) => r.curve.some((p) => p.normalized === null))
+          ? "score"
+          : "normalised score",
+      }),
     );
     names.push(base);
   }

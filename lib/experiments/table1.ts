@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
 import { REPO_ROOT } from "../util/repo.ts";
 import { ladderPath } from "../behaviour/store.ts";
-import { barsWithErrors } from "../plots/specs.ts";
+import { gridFigure } from "../plots/specs.ts";
 import { writeFigure } from "../plots/render.ts";
 import type { Profile } from "./profiles.ts";
 import type { RunResult, RunSpec } from "./runs.ts";
@@ -272,6 +272,9 @@ export function gridCells(results: RunResult[], paper: typeof PAPER_TABLE1 | nul
   });
 }
 
+/** A quality as a figure shows it: `full-replay-10pct` → `full-replay 10%`. */
+const displayQuality = (q: string) => q.replace(/-([\d.]+)pct$/, " $1%");
+
 /** Prints the table in the paper's layout, writes CSV, JSON and a figure; returns the printed text. */
 export async function reportGrid(
   title: string,
@@ -339,14 +342,25 @@ export async function reportGrid(
   );
   await writeFileAtomic(join(outDir, "table.txt"), lines.join("\n") + "\n");
   if (cells.length > 0) {
-    const spec = barsWithErrors(
+    // Laid out as the paper's tables read: a panel per task, qualities along the axis, the paper's marks.
+    const spec = gridFigure(
       cells.map((x) => ({
-        group: `${x.task} / ${x.quality}`,
+        panel: x.task,
+        x: displayQuality(x.quality),
         series: x.algo,
         mean: x.mean,
         std: x.std,
+        paper: x.paper,
       })),
-      { title, yTitle: raw ? "score" : "normalised score" },
+      {
+        title,
+        yTitle: raw ? "score" : "normalised score",
+        panels: c.tasks,
+        xs: c.qualities.map(displayQuality),
+        series: cols,
+        // raw scores of different tasks (e.g. Spread with n agents) have different ranges
+        independentY: raw,
+      },
     );
     await writeFigure(join(outDir, "figure"), spec);
   }

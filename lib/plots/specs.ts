@@ -102,6 +102,42 @@ export interface LineOptions extends ChartOptions {
   marks?: XMarker[];
 }
 
+/** One bar of {@link gridFigure}: a table cell, the mean ± std of `series` at `x` within `panel`. */
+export interface GridBar {
+  /** The panel (facet) it is drawn in, e.g. a task. */
+  panel: string;
+  /** The x-axis category within the panel, e.g. a dataset quality. */
+  x: string;
+  /** The bar within an x category (colour), e.g. an algorithm or an ablation's column. */
+  series: string;
+  /** Bar height. */
+  mean: number;
+  /** Half-length of the error bar (≥ 0). */
+  std: number;
+  /** The paper's `[mean, std]` for this cell, drawn as a marker over the bar; absent or null when none. */
+  paper?: readonly [number, number] | null;
+}
+
+/** Options for {@link gridFigure}. Its `width` and `height` are those of one panel. */
+export interface GridFigureOptions extends ChartOptions {
+  /** Y-axis title, e.g. `"normalised score"`. */
+  yTitle: string;
+  /** X-axis title (default: none). */
+  xTitle?: string;
+  /** Panel order (default: first appearance); every bar's panel must be listed. */
+  panels?: readonly string[];
+  /** X-category order (default: first appearance); every bar's x must be listed. */
+  xs?: readonly string[];
+  /** Series order (default: first appearance); every bar's series must be listed. */
+  series?: readonly string[];
+  /** Panels wrap onto a new row once a row would be wider than this many pixels (default 1100). */
+  maxWidth?: number;
+  /** Each panel gets its own y scale (default: one shared scale, as a table compares across panels). */
+  independentY?: boolean;
+  /** Legend text of the paper's markers (default `"paper"`). */
+  paperLabel?: string;
+}
+
 const DEFAULT_WIDTH = 400;
 const DEFAULT_HEIGHT = 250;
 const MAX_BINS = 1000;
@@ -134,12 +170,15 @@ export function barsWithErrors(rows: BarRow[], options: BarsOptions): VegaLiteSp
       hi: r.mean + r.std,
     };
   });
+  const groups = [...new Set(values.map((v) => v.group))];
+  // Without a width given, wide enough for the group names (on two lines where needed).
+  const width = checkSize(what, "options.width", options.width ?? roomForLabels(groups, DEFAULT_WIDTH));
   const x = {
     field: "group",
     type: "nominal",
     sort: null,
     title: options.xTitle ?? null,
-    axis: { labelAngle: 0 },
+    axis: labelAxis(groups, width),
   };
   const xOffset = { field: "series", type: "nominal", sort: null };
   const yTitle = options.yTitle;
@@ -179,11 +218,175 @@ export function barsWithErrors(rows: BarRow[], options: BarsOptions): VegaLiteSp
       layer.push({
         data: refData,
         mark: { type: "text", align: "right", baseline: "bottom", dy: -2, color: "#333" },
-        encoding: { y, x: { value: options.width ?? DEFAULT_WIDTH }, text: { field: "label" } },
+        encoding: { y, x: { value: width }, text: { field: "label" } },
       });
     }
   }
-  return base(what, options, { data: { values }, layer });
+  return base(what, { ...options, width }, { data: { values }, layer });
+}
+
+/**
+ * A results grid laid out the way the paper's tables read: one panel per `panel` (e.g. task), the `x`
+ * categories (e.g. qualities) along each panel's axis, the series (e.g. algorithms) as grouped bars with
+ * ±std error bars, and the paper's value, where a bar has one, as a black diamond over the bar (legend
+ * entry `paperLabel`). Panel sizes follow the bar count; panels wrap to keep the figure within `maxWidth`;
+ * x labels turn when they would not fit beside each other.
+ */
+export function gridFigure(bars: GridBar[], options: GridFigureOptions): VegaLiteSpec {
+  const what = "gridFigure";
+  checkNonEmpty(what, "bars", bars);
+  checkText(what, "options.yTitle", options.yTitle);
+  const seen = new Set<string>();
+  let papers = 0;
+  const values = bars.map((b, i) => {
+    checkText(what, `bars[${i}].panel`, b?.panel);
+    checkText(what, `bars[${i}].x`, b.x);
+    checkText(what, `bars[${i}].series`, b.series);
+    checkFinite(what, `bars[${i}].mean`, b.mean);
+    checkStd(what, `bars[${i}].std`, b.std);
+    const key = JSON.stringify([b.panel, b.x, b.series]);
+    if (seen.has(key)) {
+      throw new KitInputError(
+        `${what}: bars hold two bars for panel "${b.panel}", x "${b.x}", series "${b.series}"`,
+      );
+    }
+    seen.add(key);
+    let paperMean: number | null = null, paperStd: number | null = null;
+    if (b.paper !== undefined && b.paper !== null) {
+      if (!Array.isArray(b.paper) || b.paper.length !== 2) {
+        throw new KitInputError(`${what}: bars[${i}].paper must be [mean, std] or null`);
+      }
+      checkFinite(what, `bars[${i}].paper[0]`, b.paper[0]);
+      checkStd(what, `bars[${i}].paper[1]`, b.paper[1]);
+      [paperMean, paperStd] = b.paper;
+      papers++;
+    }
+    return {
+      panel: b.panel,
+      x: b.x,
+      series: b.series,
+      mean: b.mean,
+      std: b.std,
+      lo: b.mean - b.std,
+      hi: b.mean + b.std,
+      paperMean,
+      paperStd,
+    };
+  });
+  const panels = orderOf(what, "panels", options.panels, values.map((v) => v.panel));
+  const xs = orderOf(what, "xs", options.xs, values.map((v) => v.x));
+  const series = orderOf(what, "series", options.series, values.map((v) => v.series));
+  const paperLabel = options.paperLabel ?? "paper";
+  checkText(what, "options.paperLabel", paperLabel);
+  const maxWidth = checkSize(what, "options.maxWidth", options.maxWidth ?? 1100);
+
+  // Sizes: ~12 px a bar (9 when many) and a bar's width between x categories; room for the panel's
+  // header and for the x labels, a label on two lines where one would not fit beside the bars.
+  const barPx = series.length > 8 ? 9 : 12;
+  const band = (series.length + 1) * barPx;
+  const longestPanel = Math.max(...panels.map((p) => p.length));
+  const bare = Math.max(xs.length * band, 120, Math.ceil(longestPanel * HEADER_CHAR_PX) + 16);
+  const width = checkSize(what, "options.width", options.width ?? roomForLabels(xs, bare));
+  const height = checkSize(what, "options.height", options.height ?? 220);
+  // Rows of panels as even as the width allows (5 panels, at most 4 a row: 3 + 2, not 4 + 1).
+  const perPanel = width + PANEL_SPACING + (options.independentY ? 50 : 0);
+  const fit = Math.max(1, Math.floor((maxWidth + PANEL_SPACING) / perPanel));
+  const columns = Math.ceil(panels.length / Math.ceil(panels.length / fit));
+
+  const x = {
+    field: "x",
+    type: "nominal",
+    sort: xs,
+    title: options.xTitle ?? null,
+    axis: labelAxis(xs, width),
+    scale: { paddingInner: 0.15, paddingOuter: 0.08 },
+  };
+  const xOffset = { field: "series", type: "nominal", sort: series, scale: { paddingInner: 0.08 } };
+  const y = { field: "mean", type: "quantitative", title: options.yTitle, axis: { domain: false } };
+  const tooltip = [
+    { field: "panel", type: "nominal" },
+    { field: "x", type: "nominal" },
+    { field: "series", type: "nominal" },
+    { field: "mean", type: "quantitative", format: ".3~f" },
+    { field: "std", type: "quantitative", format: ".3~f" },
+    { field: "paperMean", type: "quantitative", title: `${paperLabel} mean` },
+    { field: "paperStd", type: "quantitative", title: `${paperLabel} std` },
+  ];
+  const layer: Record<string, unknown>[] = [
+    {
+      mark: { type: "bar" },
+      encoding: {
+        x,
+        xOffset,
+        y,
+        color: {
+          field: "series",
+          type: "nominal",
+          sort: series,
+          title: null,
+          scale: { scheme: series.length > 10 ? "tableau20" : "tableau10" },
+          legend: { orient: "right", labelLimit: 220 },
+        },
+        tooltip,
+      },
+    },
+    {
+      mark: { type: "rule", color: "#222", strokeWidth: 1.2 },
+      encoding: { x, xOffset, y: { ...y, field: "lo" }, y2: { field: "hi" } },
+    },
+  ];
+  if (papers > 0) {
+    layer.push({
+      transform: [{ filter: "isValid(datum.paperMean)" }, {
+        calculate: JSON.stringify(paperLabel),
+        as: "source",
+      }],
+      mark: {
+        type: "point",
+        shape: "diamond",
+        filled: true,
+        size: 60,
+        color: "black",
+        stroke: "white",
+        strokeWidth: 0.8,
+        opacity: 1,
+      },
+      encoding: {
+        x,
+        xOffset,
+        y: { ...y, field: "paperMean" },
+        shape: {
+          field: "source",
+          type: "nominal",
+          title: null,
+          scale: { range: ["diamond"] },
+          legend: { orient: "right", symbolFillColor: "black", symbolStrokeColor: "white" },
+        },
+        tooltip,
+      },
+    });
+  }
+  const facet = {
+    field: "panel",
+    type: "nominal",
+    sort: panels,
+    title: null,
+    header: { labelFontSize: 12, labelFontWeight: "bold", labelLimit: 0 },
+  };
+  const spec: VegaLiteSpec = { $schema: VEGA_LITE_SCHEMA };
+  if (options.title !== undefined) {
+    checkText(what, "options.title", options.title);
+    spec.title = { text: options.title, anchor: "start", fontSize: 14 };
+  }
+  return Object.assign(spec, {
+    data: { values },
+    // One row of panels as a column facet; more as a wrapped facet (`columns` per row).
+    facet: columns === panels.length ? { column: facet } : facet,
+    ...(columns === panels.length ? {} : { columns }),
+    spacing: { row: 24, column: PANEL_SPACING },
+    resolve: { scale: { y: options.independentY ? "independent" : "shared" }, axis: { x: "independent" } },
+    spec: { width, height, layer },
+  });
 }
 
 /** Mean lines with a shaded mean ± std band per series (the paper's learning curves, Fig 9). */
@@ -298,7 +501,8 @@ export function lineChart(points: LinePoint[], options: LineOptions): VegaLiteSp
     mark: { type: "line", strokeWidth: 2 },
     encoding: {
       x,
-      y: { field: "y", type: "quantitative", title: options.yTitle },
+      // Not from zero: a landscape's shape is the point, not its height above 0.
+      y: { field: "y", type: "quantitative", title: options.yTitle, scale: { zero: false } },
       color: { field: "series", type: "nominal", sort: null, title: null },
     },
   }];
@@ -312,16 +516,94 @@ export function lineChart(points: LinePoint[], options: LineOptions): VegaLiteSp
       return { x: m.x, label: m.label, labelY: 2 + 14 * i };
     });
     const data = { values: markValues };
+    const text = { type: "text", align: "left", baseline: "top", dx: 3 };
+    const encoding = {
+      x,
+      y: { field: "labelY", type: "quantitative", scale: null },
+      text: { field: "label" },
+    };
     layer.push(
       { data, mark: { type: "rule", strokeDash: [4, 3], color: "#555" }, encoding: { x } },
-      {
-        data,
-        mark: { type: "text", align: "left", baseline: "top", dx: 3, color: "#222" },
-        encoding: { x, y: { field: "labelY", type: "quantitative", scale: null }, text: { field: "label" } },
-      },
+      // A white halo under each label keeps it legible where it crosses a neighbouring marker's rule.
+      { data, mark: { ...text, color: "white", stroke: "white", strokeWidth: 3 }, encoding },
+      { data, mark: { ...text, color: "#222" }, encoding },
     );
   }
   return base(what, options, { data: { values }, layer });
+}
+
+/** Approximate width of an axis-label character of the bundled font at Vega's default 10 px size. */
+const CHAR_PX = 6.2;
+/** The same for a panel header (12 px), with a margin: headers of neighbouring panels must not touch. */
+const HEADER_CHAR_PX = 7.8;
+
+/** Pixels between panels. */
+const PANEL_SPACING = 16;
+
+/** Approximate drawn width of an axis label. */
+const textPx = (text: string) => text.length * CHAR_PX;
+
+/** The lines of each of `labels` in bands `room` px wide: whole where it fits, else on two lines. */
+function labelLines(labels: readonly string[], room: number): string[][] {
+  return labels.map((l) => textPx(l) + 8 > room ? splitLabel(l) : [l]);
+}
+
+/**
+ * A width of at least `width` in which `labels`, one band each, fit: whole where up to a third more width
+ * does it, else on two lines.
+ */
+function roomForLabels(labels: readonly string[], width: number): number {
+  const whole = Math.ceil(labels.length * (Math.max(...labels.map(textPx)) + 8));
+  if (whole <= (4 / 3) * width) return Math.max(width, whole);
+  const longest = Math.max(...labelLines(labels, width / labels.length).flat().map(textPx));
+  return Math.max(width, Math.ceil(labels.length * (longest + 8)));
+}
+
+/**
+ * Axis settings for `labels` in `width` px: level, a label on two lines where it would run into its
+ * neighbours, turned (whole) where even that does not fit.
+ */
+function labelAxis(labels: readonly string[], width: number): Record<string, unknown> {
+  const room = width / labels.length;
+  const lines = labelLines(labels, room);
+  if (Math.max(...lines.flat().map(textPx)) + 6 > room) {
+    return { labelAngle: -35, labelAlign: "right", labelBaseline: "top", labelLimit: 180 };
+  }
+  const wrapped = lines.map((ls, i) => ({ label: labels[i], ls })).filter((l) => l.ls.length > 1);
+  const labelExpr =
+    wrapped.map((w) => `datum.label === ${JSON.stringify(w.label)} ? ${JSON.stringify(w.ls)} : `)
+      .join("") + "datum.label";
+  return { labelAngle: 0, labelLimit: 0, ...(wrapped.length > 0 ? { labelExpr } : {}) };
+}
+
+/**
+ * `text` on two lines, broken at the space nearest its middle, or without one after the `-`, `_` or `,`
+ * nearest it; as is without any.
+ */
+function splitLabel(text: string): string[] {
+  const seps = text.includes(" ") ? " " : "-_,";
+  let best: string[] = [text];
+  for (let i = 1; i < text.length - 1; i++) {
+    if (!seps.includes(text[i])) continue;
+    const lines = [text.slice(0, text[i] === " " ? i : i + 1), text.slice(i + 1)];
+    if (Math.max(...lines.map((l) => l.length)) < Math.max(...best.map((l) => l.length))) best = lines;
+  }
+  return best;
+}
+
+/** The order of a grid's categories: `given` (every one of `used` must be in it) or first appearance. */
+function orderOf(what: string, name: string, given: readonly string[] | undefined, used: string[]): string[] {
+  const firstSeen = [...new Set(used)];
+  if (given === undefined) return firstSeen;
+  if (!Array.isArray(given)) throw new KitInputError(`${what}: options.${name} must be an array of names`);
+  const missing = firstSeen.filter((u) => !given.includes(u));
+  if (missing.length > 0) {
+    throw new KitInputError(
+      `${what}: options.${name} must list every bar's ${name}, missing "${missing[0]}"`,
+    );
+  }
+  // Only the listed categories that bars use, so an empty panel or column leaves no gap.
+  return given.filter((g, i) => firstSeen.includes(g) && given.indexOf(g) === i);
 }
 
 function base(what: string, options: ChartOptions, body: Record<string, unknown>): VegaLiteSpec {
