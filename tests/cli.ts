@@ -73,3 +73,25 @@ export async function snapshotTree(dir: string): Promise<Record<string, Uint8Arr
   await walk(dir, "");
   return files;
 }
+
+/** Knobs that make Table 1's smoke profile a few seconds: one task, one quality, ITD3 and OMAR, 2 seeds. */
+export const TINY_TABLE1 = [
+  "--tasks",
+  "cooperative_navigation",
+  "--qualities",
+  "random",
+  "--algos",
+  "itd3,omar",
+  "--seeds",
+  "2",
+  "--rounds",
+  "60",
+  "--batch",
+  "64",
+  "--samples",
+  "1000",
+  "--eval-every",
+  "20",
+  "--eval-episodes",
+  "3",
+];

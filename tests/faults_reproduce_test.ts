@@ -5,29 +5,10 @@
 // already written is lost or clobbered.
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
-import { assertOneLineError, runTask, snapshotTree, TASK_PERMISSIONS } from "./cli.ts";
+import { assertOneLineError, runTask, snapshotTree, TASK_PERMISSIONS, TINY_TABLE1 } from "./cli.ts";
 import { Rng } from "../lib/util/rng.ts";
 
-const KNOBS = [
-  "--tasks",
-  "cooperative_navigation",
-  "--qualities",
-  "random",
-  "--algos",
-  "itd3,omar",
-  "--seeds",
-  "2",
-  "--rounds",
-  "60",
-  "--batch",
-  "64",
-  "--samples",
-  "1000",
-  "--eval-every",
-  "20",
-  "--eval-episodes",
-  "3",
-];
+const KNOBS = TINY_TABLE1;
 
 const reproduce = (out: string, ...extra: string[]) =>
   runTask("reproduce.ts", ["table1", "--profile", "smoke", "--out", out, ...KNOBS, ...extra]);

@@ -1,5 +1,6 @@
 import { assert, assertClose, assertEquals, assertRejects } from "./assert.ts";
 import { skipReference } from "./reference.ts";
+import { TINY_TABLE1 } from "./cli.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
 import { collectResults, parseShard, runAll, shardPlan, shardRuns } from "../lib/experiments/scheduler.ts";
@@ -159,28 +160,7 @@ Deno.test("shard flags: i/n, JOB_COMPLETION_INDEX with --shards, and clear error
   }
 });
 
-const knobs = [
-  "--tasks",
-  "cooperative_navigation",
-  "--qualities",
-  "random",
-  "--algos",
-  "itd3,omar",
-  "--seeds",
-  "2",
-  "--rounds",
-  "60",
-  "--batch",
-  "64",
-  "--samples",
-  "1000",
-  "--eval-every",
-  "20",
-  "--eval-episodes",
-  "3",
-  "--jobs",
-  "1",
-];
+const knobs = [...TINY_TABLE1, "--jobs", "1"];
 
 Deno.test({
   name: "reproduce killed mid-way and run again gives the same table as an uninterrupted run",
