@@ -30,7 +30,9 @@ const USAGE = `usage:
                                                              authors' datasets' returns and sizes)
   deno task reproduce list
   deno task reproduce plan TARGET --shards N [--profile P] [knob overrides]   (runs and time of each shard)
-  deno task reproduce merge TARGET DIR... [--profile P] [--out results]   (assemble the table from shard folders)`;
+  deno task reproduce merge TARGET DIR... [--profile P] [--out results]   (assemble the table from shard folders)
+  deno task reproduce report TARGET [--profile P] [--out results] [knobs]   (the table of the runs finished so far,
+                                                                   e.g. while a long run goes on; trains nothing)`;
 
 const KNOBS = [
   "seeds",
@@ -83,15 +85,18 @@ runMain(async () => {
     return console.log(await plan(positionals[1], profile, flags));
   }
   const merge = positionals[0] === "merge";
-  const target = findTarget(merge ? positionals[1] ?? "" : positionals[0]);
+  const report = positionals[0] === "report";
+  const target = findTarget(merge || report ? positionals[1] ?? "" : positionals[0]);
   if (!target.run) throw new KitInputError(`target "${target.name}" is not available yet: ${target.pending}`);
-  if (!merge && positionals.length !== 1) throw new KitInputError(`expected one target; ${USAGE}`);
+  if (!merge && positionals.length !== (report ? 2 : 1)) {
+    throw new KitInputError(`expected one target; ${USAGE}`);
+  }
   if (merge && positionals.length < 3) {
     throw new KitInputError(`merge needs a target and at least one results folder; ${USAGE}`);
   }
   const jobs = intFlag(flags, "jobs", 1);
   const shardCount = flags.shards === undefined ? undefined : intFlag(flags, "shards", 1);
-  const shard = merge ? undefined : parseShard(flags.shard as string | undefined, shardCount);
+  const shard = merge || report ? undefined : parseShard(flags.shard as string | undefined, shardCount);
   const root = flags.out as string;
   // the authors' minibatch repetition and their datasets' sizes get report folders of their own (runs and
   // datasets are shared by id)
@@ -116,7 +121,8 @@ runMain(async () => {
       jobs,
       shard,
       overrides,
-      reportOnly: merge,
+      reportOnly: merge || report,
+      partial: report,
       mergeRoots: merge ? positionals.slice(2) : undefined,
     }),
   );

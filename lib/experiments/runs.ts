@@ -16,6 +16,7 @@ import { loadPrey, type PreySource } from "../envs/prey.ts";
 import { loadTask } from "../mujoco/tasks.ts";
 import type { Preset } from "../algos/presets.ts";
 import { KitInputError } from "../util/errors.ts";
+import { permissionGranted } from "../util/permissions.ts";
 import {
   exists,
   type LockHolder,
@@ -88,6 +89,30 @@ export interface RunResult {
   best: CurvePoint;
   /** Wall seconds of the run (summed over resumptions). */
   seconds: number;
+  /** The kit's git commit that finished the run, where known. */
+  commit?: string;
+}
+
+let commitCache: Promise<string | undefined> | undefined;
+
+/** The repository's current commit (`git rev-parse HEAD` beside this module), or undefined outside a clone. */
+export function gitCommit(): Promise<string | undefined> {
+  commitCache ??= (async () => {
+    try {
+      const dir = new URL(".", import.meta.url);
+      if (dir.protocol !== "file:" || !permissionGranted({ name: "run", command: "git" })) return undefined;
+      const out = await new Deno.Command("git", {
+        args: ["rev-parse", "HEAD"],
+        cwd: dir,
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+    } catch {
+      return undefined; // no git, or no permission to run it
+    }
+  })();
+  return commitCache;
 }
 
 /** Deterministic JSON: keys sorted at every level. */
@@ -310,6 +335,7 @@ async function trainRun(
     final: r.final,
     best: r.best,
     seconds: before + (performance.now() - t0) / 1000,
+    commit: await gitCommit(),
   };
   await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result) + "\n");
   await Deno.remove(join(dir, "checkpoint.json")).catch(() => {});

@@ -297,7 +297,7 @@ export async function reportGrid(
   const cols = gridColumns(c).map((col) => col.label);
   const qw = Math.max(14, ...c.qualities.map((q) => q.length + 2));
   lines.push(
-    `${"quality".padEnd(qw)}${"task".padEnd(24)}` + cols.map((a) => a.padEnd(26)).join(""),
+    `${"quality".padEnd(qw)}${"task".padEnd(24)}` + cols.map((a) => a.padEnd(28)).join(""),
   );
   let kept = 0, rows = 0;
   for (const q of c.qualities) {
@@ -306,9 +306,10 @@ export async function reportGrid(
       const best = Math.max(...row.map((x) => x?.mean ?? -Infinity));
       lines.push(
         `${q.padEnd(qw)}${t.padEnd(24)}` + row.map((x) => {
-          if (!x) return "n/a".padEnd(26);
+          if (!x) return "n/a".padEnd(28);
           const p = x.paper ? ` [${x.paper[0]}±${x.paper[1]}]` : "";
-          return `${x.mean === best ? "*" : " "}${x.mean.toFixed(1)}±${x.std.toFixed(1)}${p}`.padEnd(26);
+          const n = x.n < c.seeds ? ` n=${x.n}` : ""; // a partial report: fewer seeds finished
+          return `${x.mean === best ? "*" : " "}${x.mean.toFixed(1)}±${x.std.toFixed(1)}${n}${p}`.padEnd(28);
         }).join(""),
       );
       const m = (a: string) => at(q, t, a)?.mean;

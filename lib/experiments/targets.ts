@@ -23,7 +23,7 @@ import { collectResults, runAll, type Shard, shardRuns } from "./scheduler.ts";
 import { GRID_EXPERIMENTS, type GridExperiment } from "./variants.ts";
 import { improvementReport, landscapeTarget, writeCurves } from "./report_extra.ts";
 import { gridColumns, type GridConfig, gridRuns, reportGrid } from "./table1.ts";
-import type { RunResult } from "./runs.ts";
+import { gitCommit, type RunResult } from "./runs.ts";
 
 /** What a target run gets from the command line. */
 export interface TargetContext {
@@ -39,8 +39,10 @@ export interface TargetContext {
   shard?: Shard;
   /** Flag overrides of the profile's knobs (`seeds`, `rounds`, `batch`, ...). */
   overrides: Record<string, string>;
-  /** Only report from existing results (merge). */
+  /** Only report from existing results (merge, report). */
   reportOnly?: boolean;
+  /** Report whatever runs have finished, saying how many are missing (report). */
+  partial?: boolean;
   /** Extra results roots to read (merge). */
   mergeRoots?: string[];
 }
@@ -105,6 +107,33 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
   };
 }
 
+/**
+ * `provenance.json` beside a report: when and from which runs it was made, the commits that trained them,
+ * their summed wall time, and how many of the listed runs it covers.
+ */
+async function writeProvenance(
+  ctx: TargetContext,
+  what: { target: string; listed: number; results: RunResult[] },
+): Promise<void> {
+  const commits = [...new Set(what.results.map((r) => r.commit ?? "unrecorded"))];
+  await writeFileAtomic(
+    join(ctx.outDir, "provenance.json"),
+    JSON.stringify(
+      {
+        target: what.target,
+        profile: ctx.profile,
+        reported: new Date().toISOString(),
+        reportedAtCommit: await gitCommit(),
+        runs: { listed: what.listed, finished: what.results.length },
+        trainedAtCommits: commits,
+        runSecondsSum: what.results.reduce((a, r) => a + r.seconds, 0),
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+}
+
 /** What a grid's budget cuts from the paper profile's, in one line ("the paper's protocol" when only seeds). */
 export function profileCuts(c: GridConfig, paper: GridConfig): string {
   const rounds = (g: GridConfig) => g.rounds === null ? "the authors' rounds" : `${g.rounds} rounds`;
@@ -162,12 +191,20 @@ function gridTarget(x: GridExperiment): Target {
         const have = new Map(found.map((r) => [r.id, r]));
         const listed = await shardRuns(runs);
         const absent = listed.filter((r) => !have.has(r.id));
-        if (absent.length) {
+        if (absent.length && !(ctx.partial && absent.length < listed.length)) {
           throw new KitInputError(
-            `merge: ${absent.length} of ${listed.length} runs have no result in the given folders`,
+            `${
+              ctx.partial ? "report" : "merge"
+            }: ${absent.length} of ${listed.length} runs have no result in ` +
+              `${ctx.partial ? ctx.root : "the given folders"}`,
           );
         }
-        results = listed.map((r) => have.get(r.id)!);
+        results = listed.filter((r) => have.has(r.id)).map((r) => have.get(r.id)!);
+        if (absent.length) {
+          console.log(
+            `partial report: ${results.length} of ${listed.length} runs finished; cells show their n`,
+          );
+        }
       } else {
         results = await runAll(runs, {
           root: ctx.root,
@@ -189,6 +226,7 @@ function gridTarget(x: GridExperiment): Target {
       }
       const title = `${x.title} — profile ${ctx.profile}`;
       const parts = [await reportGrid(title, c, results, missing, ctx.outDir, x.paper, x.raw)];
+      await writeProvenance(ctx, { target: x.name, listed: runs.length, results });
       if (x.curves) {
         parts.push(
           `learning curves: ${
