@@ -21,5 +21,6 @@ export * from "./lib/eval/mod.ts";
 export * from "./lib/behaviour/mod.ts";
 export * from "./lib/algos/mod.ts";
 export * from "./lib/plots/mod.ts";
+export * from "./lib/tasks/mod.ts";
 export { type AleaState, NumpyRandomState, Rng, type RngState, type UniformSource } from "./lib/util/rng.ts";
 export { KitInputError } from "./lib/util/errors.ts";

@@ -27,14 +27,7 @@ import { initBackend } from "../lib/nn/backend.ts";
 import { type OnlineOptions, onlinePreset, onlineSettingsKey, trainOnline } from "../lib/behaviour/online.ts";
 import { ladderPath, readLadder, writeLadder, writePrey } from "../lib/behaviour/store.ts";
 import { thinLadder } from "../lib/behaviour/ladder.ts";
-
-/** Default update rounds per task: about where the online learner plateaus (issue #4's measurements). */
-function defaultUpdates(task: string): number {
-  if (task === "cooperative_navigation") return 150_000;
-  if (task === "predator_prey" || task === "world") return 20_000;
-  if (task === "halfcheetah_2x3") return 300_000;
-  return 5_000; // 1-D Spread
-}
+import { taskProfile } from "../lib/tasks/profiles.ts";
 
 const USAGE = `usage:
   deno task behaviour train TASK [--prey original|kit] [--updates N] [--critic decentralized|centralized] [--state-critic]
@@ -88,7 +81,7 @@ runMain(async () => {
       `${path}: kept ${ladder.snapshots.length} of ${before.snapshots.length} snapshots${indexHint(path)}`,
     );
   }
-  const updates = intFlag(flags, "updates", defaultUpdates(task.name));
+  const updates = intFlag(flags, "updates", taskProfile(task.name).behaviourUpdates);
   const seed = intFlag(flags, "seed", 0, 0);
   const snapshotEvery = intFlag(flags, "snapshot-every", Math.max(100, Math.round(updates / 30)));
   const trainPrey = command === "train-prey";

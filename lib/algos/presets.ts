@@ -6,9 +6,12 @@
  * @module
  */
 import { KitInputError } from "../util/errors.ts";
+import { type Coefficients, taskCoefficients, taskProfile } from "../tasks/profiles.ts";
 import type { ActorCriticOptions } from "./actor_critic.ts";
 import type { CqlOptions } from "./cql.ts";
 import type { OmarOptions } from "./omar.ts";
+
+export type { Coefficients } from "../tasks/profiles.ts";
 
 /** Which source of hyper-parameters to follow. */
 export type Preset = "official" | "paper";
@@ -16,65 +19,24 @@ export type Preset = "official" | "paper";
 /** The presets. */
 export const PRESETS: readonly Preset[] = ["official", "paper"];
 
-/** Dataset qualities with their own coefficients. */
-export type DatasetQuality = "random" | "medium-replay" | "medium" | "expert";
-
-/** OMAR's τ (`omar_coe`) and MA-CQL's α (`cql_alpha`) for one task and dataset. */
-export interface Coefficients {
-  /** Weight of the rectification term in OMAR's actor loss (the paper's τ; λ in App. C.1.2). */
-  tau: number;
-  /** CQL regulariser weight α. */
-  cqlAlpha: number;
-}
-
-const Q = ["random", "medium-replay", "medium", "expert"] as const;
-
-/**
- * Maze2D (Table 4) is not in the authors' code: its only dataset, D4RL's noisy waypoint-controller data
- * (quality `waypoint`), gets the paper's medium τ (0.7) and α = 1. A kit choice, not the authors'.
- */
-const MAZE2D_COEFFICIENTS: Coefficients = { tau: 0.7, cqlAlpha: 1 };
-
-/** The authors' `env_config_map`: per env id, (omar_coe, cql_alpha) for each quality. */
-const OFFICIAL: Record<string, [number, number][]> = {
-  simple_spread: [[1.0, 0.5], [1.0, 1.0], [1.0, 5.0], [1.0, 5.0]],
-  simple_tag: [[0.9, 0.5], [0.9, 0.5], [0.7, 5.0], [0.9, 5.0]],
-  simple_world: [[1.0, 0.5], [0.7, 1.0], [0.1, 0.5], [0.9, 5.0]],
-  "HalfCheetah-v2": [[1.0, 1.0], [0.9, 5.0], [0.7, 1.0], [0.5, 5.0]],
-};
-
 /** The paper's τ per quality (App. C.1.2); α is not reported per task, so the code's is kept. */
-const PAPER_TAU: Record<DatasetQuality, number> = {
+const PAPER_TAU: Record<string, number> = {
   random: 0.5,
   "medium-replay": 0.5,
   medium: 0.7,
   expert: 0.9,
 };
 
-/** Env ids of the kit's task names (the code's table is keyed by them). */
-const ENV_ID: Record<string, string> = {
-  cooperative_navigation: "simple_spread",
-  predator_prey: "simple_tag",
-  world: "simple_world",
-  halfcheetah_2x3: "HalfCheetah-v2",
-};
-
 /**
- * τ and α for `task` on a `quality` dataset. Tasks outside the code's table (1-D Spread) use cooperative
- * navigation's row, the task they derive from.
+ * τ and α for `task` on a `quality` dataset: the authors' code's (`taskCoefficients` in the task's
+ * profile), or with preset `paper` the paper's τ per quality.
  */
 export function coefficients(task: string, quality: string, preset: Preset = "official"): Coefficients {
-  if (task.startsWith("maze2d_") && quality === "waypoint") return MAZE2D_COEFFICIENTS;
-  const k = (Q as readonly string[]).indexOf(quality);
-  if (k < 0) {
-    throw new KitInputError(`unknown dataset quality "${quality}"; expected one of: ${Q.join(", ")}`);
-  }
   if (!PRESETS.includes(preset)) {
     throw new KitInputError(`unknown preset "${preset}"; expected: ${PRESETS.join(", ")}`);
   }
-  const row = OFFICIAL[ENV_ID[task] ?? "simple_spread"];
-  const [coe, alpha] = row[k];
-  return { tau: preset === "paper" ? PAPER_TAU[quality as DatasetQuality] : coe, cqlAlpha: alpha };
+  const c = taskCoefficients(task, quality);
+  return preset === "paper" && quality in PAPER_TAU ? { ...c, tau: PAPER_TAU[quality] } : c;
 }
 
 /** Discount factor: the code's 0.95 on MPE (it never passes `--gamma`), the paper's 0.99. */
@@ -95,7 +57,8 @@ export function taskSettings(
   task: string,
   preset: Preset = "official",
 ): ActorCriticOptions & CqlOptions & OmarOptions {
-  if (task !== "halfcheetah_2x3" && !task.startsWith("maze2d_")) return {};
+  const profile = taskProfile(task);
+  if (!profile.continuousControl) return {};
   return {
     hidden: [256, 256],
     actorLr: 3e-4,
@@ -104,6 +67,6 @@ export function taskSettings(
     sampler: { kind: "cem", iterations: 2, samples: 20, elites: 5 },
     cqlActions: "uniform+policy",
     cqlPolicyDensity: preset === "paper" ? "log" : "pdf",
-    ...(task.startsWith("maze2d_") ? { gamma: 0.99 } : {}),
+    ...(profile.gamma !== undefined ? { gamma: profile.gamma } : {}),
   };
 }

@@ -13,6 +13,7 @@ import { summarize } from "../eval/rollout.ts";
 import { exists } from "../util/fs.ts";
 import { KitInputError } from "../util/errors.ts";
 import { generateDataset } from "./generate.ts";
+import { taskProfile } from "../tasks/profiles.ts";
 import { AUTHORS_DATASETS } from "./authors_data.ts";
 
 /** One row of a dataset card. */
@@ -44,9 +45,8 @@ export async function datasetCard(
     ? meanOverAgents(t.learners)
     : agentReward(0);
   const rows: CardRow[] = [];
-  const qualities = t.name.startsWith("maze2d_")
-    ? ["waypoint"]
-    : ["random", "medium-replay", "medium", "expert"];
+  // the task's qualities in the paper's order, without the full replay of the dataset-size ablation
+  const qualities = taskProfile(t.name).qualities.filter((q) => q !== "full-replay");
   for (const quality of qualities) {
     const dir = datasetDir(options.out, envIdForTask(t.name), quality, options.seed);
     if (!(await exists(dir))) {

@@ -36,6 +36,8 @@ import type { Maze2dEnv } from "../mujoco/maze2d.ts";
 import { referenceScores } from "../eval/references.ts";
 import { evaluate } from "../eval/rollout.ts";
 import { checkName, KitInputError } from "../util/errors.ts";
+import { QUALITIES, type Quality, qualityName, usesLadder } from "../tasks/qualities.ts";
+import { taskProfile } from "../tasks/profiles.ts";
 import { exists, type LockHolder, tryLock } from "../util/fs.ts";
 import { Rng } from "../util/rng.ts";
 import { KIT_VERSION } from "../util/version.ts";
@@ -49,33 +51,14 @@ import {
   type DatasetVariant,
 } from "./authors_data.ts";
 
-/** Dataset qualities: the paper's four, plus the full replay of the dataset-size ablation. */
-export const QUALITIES = ["random", "medium-replay", "medium", "expert", "full-replay", "waypoint"] as const;
+export { QUALITIES, type Quality, qualityName, usesLadder } from "../tasks/qualities.ts";
 
-/** A dataset quality. */
-export type Quality = typeof QUALITIES[number];
-
-/** Whether a quality's data come from the behaviour ladder (uniform-random and D4RL's waypoint data do not). */
-export function usesLadder(quality: string): boolean {
-  return quality !== "random" && quality !== "waypoint";
-}
-
-/** Throws unless `task` has `quality` data: Maze2D has only D4RL's `waypoint` data, the other tasks the rest. */
+/** Throws unless `task` has `quality` data (the qualities of its profile). */
 function checkTaskQuality(task: string, quality: string): void {
-  if ((quality === "waypoint") !== task.startsWith("maze2d_")) {
-    throw new KitInputError(
-      `task ${task} has no ${quality} data; Maze2D has only "waypoint" (D4RL's), the others random, ` +
-        "medium-replay, medium, expert and full-replay",
-    );
+  const { qualities } = taskProfile(task);
+  if (!(qualities as readonly string[]).includes(quality)) {
+    throw new KitInputError(`task ${task} has no ${quality} data; it has ${qualities.join(", ")}`);
   }
-}
-
-/**
- * The folder name of a quality: `full-replay-10pct` for a fraction below 100% of the full replay, else the
- * quality itself. `parseQuality` in the experiments reads it back.
- */
-export function qualityName(quality: string, fraction?: number): string {
-  return fraction !== undefined && fraction < 100 ? `${quality}-${fraction}pct` : quality;
 }
 
 /** Another process is writing the dataset folder `dir` now (it holds `dir.lock`). */

@@ -15,6 +15,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { KitInputError } from "../util/errors.ts";
+import { PROFILED_TASKS, taskProfile } from "../tasks/profiles.ts";
 import { exists, sha256Hex, writeFileAtomic } from "../util/fs.ts";
 import { type NpyArray, npyDtypeName, readNpy, writeNpy } from "../util/npy.ts";
 import {
@@ -31,12 +32,12 @@ export const MANIFEST_FORMAT = "omar-kit-dataset-v1";
 /** The manifest's file name. */
 export const MANIFEST_NAME = "manifest.json";
 
-/** Task name → OMAR env id (the dataset folder name). Other task names map to themselves. */
-export const TASK_TO_ENV_ID: Readonly<Record<string, string>> = Object.freeze({
-  cooperative_navigation: "simple_spread",
-  predator_prey: "simple_tag",
-  world: "simple_world",
-});
+/** Task name → OMAR env id (the dataset folder name), where they differ (from the task profiles). */
+export const TASK_TO_ENV_ID: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    PROFILED_TASKS.map((t) => [t, taskProfile(t).envId]).filter(([t, id]) => t !== id),
+  ),
+);
 
 /** The OMAR env id of `task` ({@link TASK_TO_ENV_ID}, else `task` itself). */
 export function envIdForTask(task: string): string {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { isMujocoTask } from "../mujoco/tasks.ts";
+import { taskProfile } from "../tasks/profiles.ts";
 import { makeTask } from "../envs/registry.ts";
 import { gemmBackend } from "../nn/native.ts";
 import type { RunSpec } from "./runs.ts";
@@ -60,9 +60,10 @@ export function runSeconds(spec: RunSpec, kernels = currentKernels()): number {
   const { rounds, batchSize, evalEvery, evalEpisodes } = spec.budget;
   const evaluations = Math.floor(rounds / evalEvery) + 1;
   const task = spec.dataset.task;
-  if (isMujocoTask(task)) {
-    const perRound = (MUJOCO_SECONDS_PER_ROUND[spec.algo] ?? 0.1) * (batchSize / 256) *
-      (task.startsWith("maze2d_") ? 0.5 : 1) * (kernels === "openblas" ? 1 : 2);
+  const relative = taskProfile(task).mujocoRoundCost;
+  if (relative !== undefined) {
+    const perRound = (MUJOCO_SECONDS_PER_ROUND[spec.algo] ?? 0.1) * (batchSize / 256) * relative *
+      (kernels === "openblas" ? 1 : 2);
     return rounds * perRound + evaluations * evalEpisodes * MUJOCO_EPISODE_SECONDS;
   }
   const ms = MPE_MS_PER_LEARNER_ROUND[kernels][spec.algo] ?? 25;
@@ -74,7 +75,10 @@ export function runSeconds(spec: RunSpec, kernels = currentKernels()): number {
 export function datasetSeconds(specs: readonly RunSpec[]): number {
   const distinct = new Map(specs.map((s) => [JSON.stringify(s.dataset), s.dataset]));
   return [...distinct.values()].reduce(
-    (a, d) => a + (d.samples / 1e6) * MPE_SECONDS_PER_MILLION_SAMPLES * (isMujocoTask(d.task) ? 4 : 1),
+    (a, d) =>
+      a +
+      (d.samples / 1e6) * MPE_SECONDS_PER_MILLION_SAMPLES *
+        (taskProfile(d.task).mujocoRoundCost !== undefined ? 4 : 1),
     0,
   );
 }

@@ -164,7 +164,7 @@ export async function makeRunAlgorithm(spec: RunSpec): Promise<OfflineAlgorithm>
     seed: spec.seed,
     context: {
       task: task.name,
-      quality: spec.dataset.quality === "full-replay" ? "medium-replay" : spec.dataset.quality,
+      quality: spec.dataset.quality,
       preset: spec.preset,
     },
   });

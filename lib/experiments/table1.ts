@@ -20,7 +20,8 @@ import type { DatasetVariant } from "../behaviour/authors_data.ts";
 const VARIANT_QUALITIES = ["medium", "medium-replay"];
 import { makeTask } from "../envs/registry.ts";
 import { isMujocoTask } from "../mujoco/tasks.ts";
-import { qualityName, usesLadder } from "../behaviour/generate.ts";
+import { parseQuality, qualityName, usesLadder } from "../tasks/qualities.ts";
+import { authorsRounds } from "../tasks/profiles.ts";
 import { defaultPreySource, type PreySource } from "../envs/prey.ts";
 
 /** One column of a grid: an algorithm with options (e.g. OMAR with the CEM sampler, or τ = 0.3). */
@@ -76,12 +77,6 @@ export function gridColumns(c: GridConfig): Column[] {
   }));
 }
 
-/** Reads a {@link qualityName} back: `full-replay-10pct` → full-replay, 10%. */
-export function parseQuality(q: string): { quality: string; fraction?: number } {
-  const m = /^(.*)-([\d.]+)pct$/.exec(q);
-  return m ? { quality: m[1], fraction: Number(m[2]) } : { quality: q };
-}
-
 /**
  * Profile defaults of the grid experiments. `paper` is the authors' protocol: 5 seeds (a dataset per
  * seed), 1M-sample datasets, their update rounds per task and quality, B = 1024, evaluation every 10
@@ -109,14 +104,6 @@ export function gridDefaults(profile: Profile): GridConfig {
     evalEvery: 10,
     evalEpisodes: 10,
   };
-}
-
-/** The authors' update rounds (`num_steps / steps_per_update`, official-code.md §4). */
-export function officialRounds(task: string, quality: string): number {
-  if (isMujocoTask(task)) return 100_000; // HalfCheetah: 1e6 steps, an update every 10; Maze2D likewise (kit)
-  if (task === "cooperative_navigation") return quality === "random" ? 6000 : 2000;
-  if (task === "predator_prey") return quality === "medium-replay" ? 1000 : 2000;
-  return 1000;
 }
 
 /**
@@ -180,7 +167,7 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
             },
             seed,
             budget: {
-              rounds: c.rounds ?? officialRounds(task, quality),
+              rounds: c.rounds ?? authorsRounds(task, quality),
               batchSize: c.batchSize,
               evalEvery: c.evalEvery,
               evalEpisodes: c.evalEpisodes,
