@@ -1,15 +1,26 @@
 /**
  * Vectorized evaluation: roll a joint policy out for K episodes with the task's score aggregation.
  * Episode k always starts from the stream `(seed, "eval-episode-k")`, so scores do not depend on how
- * many environments run side by side.
+ * many environments run side by side. On the particle tasks the episodes can instead be the authors'
+ * own (`episodeSource: "numpy"`): main.py's `eval_policy` seeds NumPy's global generator and resets its
+ * episodes one after another from it, and the kit's environments draw their resets from the same
+ * NumPy stream ({@link NumpyRandomState}), episode for episode.
  *
  * @module
  */
-import { Rng } from "../util/rng.ts";
+import { NumpyRandomState, Rng } from "../util/rng.ts";
+import { KitInputError } from "../util/errors.ts";
 import { parseNumber } from "../util/numbers.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import type { JointPolicy } from "../envs/policy.ts";
 import { type AnyTask, asEnvTask } from "../envs/env_task.ts";
+import { ParticleVecEnv } from "../envs/vec_env.ts";
+
+/** Where evaluation episodes start: the kit's per-episode streams, or the authors' NumPy stream. */
+export type EpisodeSource = "kit" | "numpy";
+
+/** The episode sources, for validation and help texts. */
+export const EPISODE_SOURCES: readonly EpisodeSource[] = ["kit", "numpy"];
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
@@ -21,6 +32,13 @@ export interface EvaluateOptions {
   numEnvs?: number;
   /** The frozen prey (tasks with a prey). */
   prey?: Float64Policy | null;
+  /**
+   * `kit` (default): episode k starts from the stream `(seed, "eval-episode-k")`. `numpy` (particle
+   * tasks): the authors' episodes — NumPy's legacy generator seeded with `seed` (an integer in [0, 2^32);
+   * main.py seeds it with the training seed + 100 at every evaluation), the episodes reset one after
+   * another from that one stream, as `eval_policy` does.
+   */
+  episodeSource?: EpisodeSource;
 }
 
 /** Scores of an evaluation. */
@@ -63,19 +81,45 @@ export function evaluate(
   const episodes = count("episodes", options.episodes, 10);
   const seed = count("seed", options.seed, 0, 0);
   const numEnvs = Math.min(count("numEnvs", options.numEnvs, 1000), episodes);
-  const env = task.makeVecEnv(numEnvs, { prey: options.prey });
+  const source = options.episodeSource ?? "kit";
+  if (!EPISODE_SOURCES.includes(source)) {
+    throw new KitInputError(
+      `unknown episode source "${source}"; expected one of: ${EPISODE_SOURCES.join(", ")}`,
+    );
+  }
+  let numpy: { env: ParticleVecEnv; stream: NumpyRandomState } | null = null;
+  if (source === "numpy") {
+    if (!("world" in anyTask)) {
+      throw new KitInputError(
+        `episode source "numpy" (the authors' particle-task evaluation episodes) needs a particle task; ${task.name} is not one`,
+      );
+    }
+    if (seed > 0xffffffff) {
+      throw new KitInputError(`episode source "numpy" needs an integer seed in [0, 2^32), got ${seed}`);
+    }
+    numpy = {
+      env: new ParticleVecEnv(anyTask, numEnvs, { prey: options.prey }),
+      stream: new NumpyRandomState(seed),
+    };
+  }
+  const env = numpy?.env ?? task.makeVecEnv(numEnvs, { prey: options.prey });
   try {
     const obs = task.learners.map((i) => new Float32Array(numEnvs * task.obsDims[i]));
     const act = task.learners.map(() => new Float32Array(numEnvs * task.actDim));
     const scores = new Float64Array(episodes);
     for (let start = 0; start < episodes; start += numEnvs) {
       const n = Math.min(numEnvs, episodes - start);
-      env.reset(
-        Array.from(
-          { length: numEnvs },
-          (_, e) => Rng.fromSeed(seed, `eval-episode-${start + Math.min(e, n - 1)}`),
-        ),
-      );
+      // the authors' episodes: one stream, env 0 first, continued from batch to batch (the env's steps
+      // draw nothing from it, so this is main.py's sequence of resets)
+      if (numpy) numpy.env.reset(numpy.stream);
+      else {
+        env.reset(
+          Array.from(
+            { length: numEnvs },
+            (_, e) => Rng.fromSeed(seed, `eval-episode-${start + Math.min(e, n - 1)}`),
+          ),
+        );
+      }
       for (let t = 0; t < task.episodeLength; t++) {
         task.learners.forEach((agent, k) => obs[k].set(env.obs[agent]));
         policy.act(obs, act);
