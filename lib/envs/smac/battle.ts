@@ -29,7 +29,15 @@
 import { KitInputError } from "../../util/errors.ts";
 import { parseNumber } from "../../util/numbers.ts";
 import { Rng, type RngState } from "../../util/rng.ts";
-import { checkMap, FIELD_SIZE, formation, type ObsLayout, obsLayout, type SmacMap, terrainGrid } from "./maps.ts";
+import {
+  checkMap,
+  FIELD_SIZE,
+  formation,
+  type ObsLayout,
+  obsLayout,
+  type SmacMap,
+  terrainGrid,
+} from "./maps.ts";
 import { type NavGrid, navGridFor } from "./nav.ts";
 import {
   applyHit,
@@ -172,7 +180,9 @@ export class SmacBattle {
   /** A battle of `map` (checked); call {@link SmacBattle.reset} before stepping. */
   constructor(map: SmacMap, options: SmacBattleOptions = {}) {
     this.map = checkMap(map);
-    this.spawnJitter = parseNumber("SMAC spawnJitter", options.spawnJitter ?? DEFAULT_SPAWN_JITTER, { min: 0 });
+    this.spawnJitter = parseNumber("SMAC spawnJitter", options.spawnJitter ?? DEFAULT_SPAWN_JITTER, {
+      min: 0,
+    });
     this.layout = obsLayout(map);
     const nA = map.allies.length, nE = map.enemies.length, U = nA + nE;
     this.numAgents = nA, this.numEnemies = nE, this.numUnits = U;
@@ -192,7 +202,12 @@ export class SmacBattle {
       ...formation(map.enemies, map.enemySpawn[0], map.enemySpawn[1], true),
     ];
     const f = () => new Float64Array(U);
-    this.x = f(), this.y = f(), this.hp = f(), this.shield = f(), this.cooldown = f(), this.shieldCooldown = f();
+    this.x = f(),
+      this.y = f(),
+      this.hp = f(),
+      this.shield = f(),
+      this.cooldown = f(),
+      this.shieldCooldown = f();
     this.#vx = f(), this.#vy = f(), this.#px = f(), this.#py = f(), this.#cmdX = f(), this.#cmdY = f();
     this.target = new Int32Array(U);
     this.#cmdTarget = new Int32Array(U);
@@ -418,7 +433,8 @@ export class SmacBattle {
     for (let u = 0; u < this.numUnits; u++) {
       if (!(this.hp[u] > 0)) continue;
       const ally = u < nA, t = this.#types[u];
-      let o = off + (ally ? u * L.allyStateFeatures : nA * L.allyStateFeatures + (u - nA) * L.enemyStateFeatures);
+      let o = off +
+        (ally ? u * L.allyStateFeatures : nA * L.allyStateFeatures + (u - nA) * L.enemyStateFeatures);
       out[o++] = this.hp[u] / t.hp;
       if (ally) out[o++] = this.cooldown[u] / t.cooldown;
       out[o++] = (this.x[u] - c) / FIELD_SIZE, out[o++] = (this.y[u] - c) / FIELD_SIZE;
@@ -435,7 +451,9 @@ export class SmacBattle {
    * An episode that is over must not be stepped.
    */
   step(actions: ArrayLike<number>, off = 0): number {
-    if (this.outcome !== OUTCOME.running) throw new Error("SmacBattle.step: the episode is over; reset first");
+    if (this.outcome !== OUTCOME.running) {
+      throw new Error("SmacBattle.step: the episode is over; reset first");
+    }
     const nA = this.numAgents;
     for (let a = 0; a < nA; a++) {
       const act = actions[off + a];
@@ -595,7 +613,9 @@ export class SmacBattle {
 
   #checkUnit(u: number): void {
     if (!Number.isInteger(u) || u < 0 || u >= this.numUnits) {
-      throw new KitInputError(`${this.map.name}: unit index must be an integer in [0, ${this.numUnits}), got ${u}`);
+      throw new KitInputError(
+        `${this.map.name}: unit index must be an integer in [0, ${this.numUnits}), got ${u}`,
+      );
     }
   }
 

@@ -18,8 +18,22 @@
 import { KitInputError } from "../../util/errors.ts";
 import { Rng } from "../../util/rng.ts";
 import type { EnvTask, VecEnv } from "../env_task.ts";
-import { DEFAULT_SPAWN_JITTER, OUTCOME, SmacBattle, type SmacBattleOptions, type SmacOutcome } from "./battle.ts";
-import { checkMap, type ObsLayout, obsLayout, SMAC_MAP_NAMES, SMAC_MAPS, type SmacMap, type SmacMapName } from "./maps.ts";
+import {
+  DEFAULT_SPAWN_JITTER,
+  OUTCOME,
+  SmacBattle,
+  type SmacBattleOptions,
+  type SmacOutcome,
+} from "./battle.ts";
+import {
+  checkMap,
+  type ObsLayout,
+  obsLayout,
+  SMAC_MAP_NAMES,
+  SMAC_MAPS,
+  type SmacMap,
+  type SmacMapName,
+} from "./maps.ts";
 
 /** The SMAC task ids: `smac_<map>` for the paper's four maps. */
 export const SMAC_TASKS = SMAC_MAP_NAMES.map((m) => `smac_${m}` as const);
@@ -86,7 +100,9 @@ export function smacTask(map: SmacMapName | SmacMap, options: SmacBattleOptions 
 
 /** The SMAC task `id` (`smac_2s3z`, …); an unknown id is a KitInputError listing the valid ones. */
 export function makeSmacTask(id: string): SmacTask {
-  if (!isSmacTask(id)) throw new KitInputError(`unknown SMAC task "${id}"; expected one of: ${SMAC_TASKS.join(", ")}`);
+  if (!isSmacTask(id)) {
+    throw new KitInputError(`unknown SMAC task "${id}"; expected one of: ${SMAC_TASKS.join(", ")}`);
+  }
   return smacTask(id.slice("smac_".length) as SmacMapName);
 }
 
@@ -124,9 +140,14 @@ export class SmacVecEnv implements VecEnv {
 
   /** Allocates `numEnvs` battles of `task`; call a reset before stepping. */
   constructor(task: SmacTask, numEnvs: number) {
-    if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be ≥ 1, got ${numEnvs}`);
+    if (!Number.isInteger(numEnvs) || numEnvs < 1) {
+      throw new RangeError(`numEnvs must be ≥ 1, got ${numEnvs}`);
+    }
     this.task = task, this.numEnvs = numEnvs;
-    this.battles = Array.from({ length: numEnvs }, () => new SmacBattle(task.map, { spawnJitter: task.spawnJitter }));
+    this.battles = Array.from(
+      { length: numEnvs },
+      () => new SmacBattle(task.map, { spawnJitter: task.spawnJitter }),
+    );
     const nA = task.numAgents, n = task.numActions;
     this.obs = task.obsDims.map((d) => new Float64Array(numEnvs * d));
     this.rewards = new Float64Array(numEnvs * nA);
@@ -182,7 +203,9 @@ export class SmacVecEnv implements VecEnv {
   step(actions: readonly (Float32Array | Float64Array | Int32Array)[]): void {
     const E = this.numEnvs, nA = this.task.numAgents, n = this.task.numActions, act = this.#act;
     if (actions.length !== nA) {
-      throw new KitInputError(`${this.task.name}: step expects actions for ${nA} agents, got ${actions.length}`);
+      throw new KitInputError(
+        `${this.task.name}: step expects actions for ${nA} agents, got ${actions.length}`,
+      );
     }
     actions.forEach((src, a) => {
       if (src.length === E) {
@@ -208,7 +231,9 @@ export class SmacVecEnv implements VecEnv {
         const v = act[e * nA + a];
         if (!this.battles[e].isAvailable(a, v)) {
           throw new KitInputError(
-            `${this.task.name}: env ${e} agent ${a} cannot take action ${v} (available: ${this.#availList(e, a)})`,
+            `${this.task.name}: env ${e} agent ${a} cannot take action ${v} (available: ${
+              this.#availList(e, a)
+            })`,
           );
         }
       }
@@ -242,7 +267,12 @@ export class SmacVecEnv implements VecEnv {
 
   /** Restores {@link SmacVecEnv.saveState}'s output (observations, masks and states recomputed, rewards cleared). */
   loadState(state: Record<string, unknown>): void {
-    const s = state as { battles: Record<string, unknown>[]; t: number; scores: number[]; episodeSteps: number[] };
+    const s = state as {
+      battles: Record<string, unknown>[];
+      t: number;
+      scores: number[];
+      episodeSteps: number[];
+    };
     if (!Array.isArray(s.battles) || s.battles.length !== this.numEnvs) {
       throw new KitInputError(`loadState: expected the state of ${this.numEnvs} SMAC battles`);
     }
@@ -266,7 +296,10 @@ export class SmacVecEnv implements VecEnv {
   }
 
   #gather(e: number): void {
-    const b = this.battles[e], nA = this.task.numAgents, n = this.task.numActions, d = this.task.layout.obsDim;
+    const b = this.battles[e],
+      nA = this.task.numAgents,
+      n = this.task.numActions,
+      d = this.task.layout.obsDim;
     for (let a = 0; a < nA; a++) {
       b.observe(a, this.obs[a], e * d);
       b.availActions(a, this.availActions, (e * nA + a) * n);
@@ -317,7 +350,10 @@ export class SmacEnv {
   /** Available actions per agent. */
   availActions(): number[][] {
     const n = this.vec.task.numActions;
-    return Array.from({ length: this.vec.task.numAgents }, (_, a) => Array.from(this.vec.availActions.subarray(a * n, (a + 1) * n)));
+    return Array.from(
+      { length: this.vec.task.numAgents },
+      (_, a) => Array.from(this.vec.availActions.subarray(a * n, (a + 1) * n)),
+    );
   }
 
   /** The global state. */

@@ -200,7 +200,10 @@ const GROUP_GAP = 0.05;
  */
 export function formation(types: readonly UnitTypeName[], cx: number, cy: number, mirror: boolean): number[] {
   const side = Math.ceil(Math.sqrt(types.length));
-  const rows: UnitTypeName[][] = Array.from({ length: side }, (_, r) => types.slice(r * side, (r + 1) * side));
+  const rows: UnitTypeName[][] = Array.from(
+    { length: side },
+    (_, r) => types.slice(r * side, (r + 1) * side),
+  );
   const radius = (t: UnitTypeName) => UNIT_TYPES[t].size / 2;
   const rowRadius = rows.map((row) => Math.max(0, ...row.map(radius)));
   const width = Math.max(...rows.map((row) => row.reduce((s, t) => s + UNIT_TYPES[t].size, 0)));
@@ -231,7 +234,9 @@ export function checkMap(map: SmacMap): SmacMap {
   }
   for (const t of [...map.allies, ...map.enemies]) {
     if (!(t in UNIT_TYPES)) {
-      throw new KitInputError(`${what}: unknown unit type "${t}"; expected one of: ${Object.keys(UNIT_TYPES)}`);
+      throw new KitInputError(
+        `${what}: unknown unit type "${t}"; expected one of: ${Object.keys(UNIT_TYPES)}`,
+      );
     }
   }
   if (!Number.isInteger(map.episodeLimit) || map.episodeLimit < 1) {
@@ -255,11 +260,19 @@ export function checkMap(map: SmacMap): SmacMap {
   const walkable = (x: number, y: number) =>
     x >= 0 && y >= 0 && x < FIELD_SIZE && y < FIELD_SIZE &&
     grid[Math.floor(y) * FIELD_SIZE + Math.floor(x)] === 1;
-  for (const [side, types, c] of [["ally", map.allies, map.allySpawn], ["enemy", map.enemies, map.enemySpawn]] as const) {
+  for (
+    const [side, types, c] of [["ally", map.allies, map.allySpawn], [
+      "enemy",
+      map.enemies,
+      map.enemySpawn,
+    ]] as const
+  ) {
     const p = formation(types, c[0], c[1], side === "enemy");
     for (let i = 0; i < p.length; i += 2) {
       if (!walkable(p[i], p[i + 1])) {
-        throw new KitInputError(`${what}: ${side} ${i / 2} spawns off walkable ground at (${p[i]}, ${p[i + 1]})`);
+        throw new KitInputError(
+          `${what}: ${side} ${i / 2} spawns off walkable ground at (${p[i]}, ${p[i + 1]})`,
+        );
       }
     }
   }

@@ -42,7 +42,9 @@ export function randomActions(vec: SmacVecEnv, rng: Rng, out?: Int32Array[]): In
 export function focusFireActions(vec: SmacVecEnv, out?: Int32Array[]): Int32Array[] {
   const acts = outputs(vec, out), task = vec.task, L = task.layout;
   const nA = task.numAgents, n = task.numActions, nE = task.numEnemies, d = L.obsDim;
-  const typeOf = Object.entries(task.map.typeIds).sort((p, q) => p[1]! - q[1]!).map(([t]) => UNIT_TYPES[t as UnitTypeName]);
+  const typeOf = Object.entries(task.map.typeIds).sort((p, q) => p[1]! - q[1]!).map(([t]) =>
+    UNIT_TYPES[t as UnitTypeName]
+  );
   const single = UNIT_TYPES[task.map.enemies[0]];
   const shieldAt = L.enemyShields ? 5 : -1, typeAt = L.enemyShields ? 6 : 5;
   for (let e = 0; e < vec.numEnvs; e++) {
