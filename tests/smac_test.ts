@@ -140,6 +140,14 @@ Deno.test("SMAC cooldowns: attacks every ⌈cooldown·16⌉ ticks (stalker 22, z
   c.setCommand(0, { kind: "attack", target: 9 });
   assertEquals(changes(c, 40, () => c.shield[9]), [1, 19, 37]);
   assertEquals(c.shield[9], 150 - 3 * 20);
+  // an attack is not spent on a target killed earlier in the same tick
+  const k = scenario("2s3z", [0, 1, 7]);
+  k.setUnit(0, { x: 10, y: 15 }),
+    k.setUnit(1, { x: 10, y: 17 }),
+    k.setUnit(7, { x: 14, y: 16, hp: 1, shield: 0, shieldCooldown: 10 });
+  k.setCommand(0, { kind: "attack", target: 7 }), k.setCommand(1, { kind: "attack", target: 7 });
+  assertEquals(k.tick(), 1 + 10);
+  assertEquals([k.cooldown[0], k.cooldown[1]].sort(), [0, 1.34]);
   const g = scenario("2c_vs_64zg", [0, 2]);
   g.setUnit(0, { x: 16, y: 15 }), g.setUnit(2, { x: 16, y: 13.6 }); // 1.4 apart: within 0.1 + 1 + 0.375
   g.setCommand(2, { kind: "attack", target: 0 });

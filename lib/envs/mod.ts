@@ -73,7 +73,7 @@ export {
   type TerrainName,
 } from "./smac/maps.ts";
 export { focusFireActions, randomActions } from "./smac/policies.ts";
-export { benchSmac, type BenchSmacOptions } from "./smac/bench.ts";
+export { benchSmac, type BenchSmacOptions, type BenchSmacResult } from "./smac/bench.ts";
 export {
   applyHit,
   hitDamage,

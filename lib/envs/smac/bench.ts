@@ -7,7 +7,6 @@
  */
 import { parseNumber } from "../../util/numbers.ts";
 import { Rng } from "../../util/rng.ts";
-import type { BenchEnvResult } from "../bench.ts";
 import type { SmacTask } from "./env.ts";
 import { randomActions } from "./policies.ts";
 
@@ -19,11 +18,25 @@ export interface BenchSmacOptions {
   seconds?: number;
 }
 
+/** Env steps per second of one SMAC task (the shape of `deno task bench env`'s rows). */
+export interface BenchSmacResult {
+  /** Task id. */
+  task: string;
+  /** Single-env form (`SmacEnv`, plain arrays), env steps/s. */
+  single: number;
+  /** Vectorized form, env steps/s. */
+  vectorized: number;
+  /** Battles in the vectorized form. */
+  numEnvs: number;
+  /** Always false (no prey). */
+  preyNetwork: false;
+}
+
 /**
- * Env steps per second of `task` (steps of battles still running; finished battles wait for the batch).
+ * Env steps per second of `task`, single and vectorized (every battle running: finished ones restart).
  * `numEnvs` must be a positive integer and `seconds` a positive number (a `KitInputError` otherwise).
  */
-export function benchSmac(task: SmacTask, options: BenchSmacOptions = {}): BenchEnvResult {
+export function benchSmac(task: SmacTask, options: BenchSmacOptions = {}): BenchSmacResult {
   const E = parseNumber("benchSmac: numEnvs", options.numEnvs ?? 100, { integer: true, min: 1 });
   const seconds = parseNumber("benchSmac: seconds", options.seconds ?? 1, { above: 0 });
   const rng = Rng.fromSeed(0, "bench");
@@ -44,19 +57,18 @@ export function benchSmac(task: SmacTask, options: BenchSmacOptions = {}): Bench
       singleSteps++, avail = r.availActions, done = r.done;
     }
   }
-  // vectorized
+  // vectorized: a finished battle starts its next episode at once, so every battle keeps running
   const vec = task.makeVecEnv(E);
   const acts = Array.from({ length: task.numAgents }, () => new Int32Array(E));
+  vec.reset(Rng.fromSeed(episode++, "bench"));
   let vecSeconds = 0, vecSteps = 0;
   while (vecSeconds < seconds) {
-    vec.reset(Rng.fromSeed(episode++, "bench"));
-    while (!vec.allDone()) {
-      randomActions(vec, rng, acts);
-      for (let e = 0; e < E; e++) if (vec.outcomes[e] === 0) vecSteps++;
-      const t0 = performance.now();
-      vec.step(acts);
-      vecSeconds += (performance.now() - t0) / 1000;
-    }
+    randomActions(vec, rng, acts);
+    const t0 = performance.now();
+    vec.step(acts);
+    for (let e = 0; e < E; e++) if (vec.outcomes[e] !== 0) vec.resetEnv(e, rng);
+    vecSeconds += (performance.now() - t0) / 1000;
+    vecSteps += E;
   }
   return {
     task: task.name,

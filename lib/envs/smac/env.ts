@@ -35,11 +35,11 @@ import {
   type SmacMapName,
 } from "./maps.ts";
 
-/** The SMAC task ids: `smac_<map>` for the paper's four maps. */
-export const SMAC_TASKS = SMAC_MAP_NAMES.map((m) => `smac_${m}` as const);
-
 /** A SMAC task id. */
 export type SmacTaskName = `smac_${SmacMapName}`;
+
+/** The SMAC task ids: `smac_<map>` for the paper's four maps. */
+export const SMAC_TASKS: readonly SmacTaskName[] = SMAC_MAP_NAMES.map((m) => `smac_${m}` as const);
 
 /** Whether `id` names a SMAC task. */
 export function isSmacTask(id: string): id is SmacTaskName {

@@ -2,13 +2,15 @@
  * Shortest paths on a map's walkable cells, so that units walk around walls as StarCraft II's
  * path-finding makes them (without it, 2c_vs_64zg's zerglings would stand behind the ravine's wall).
  * A unit that sees its goal in a straight line walks straight; otherwise it steers to the farthest cell
- * it can see along a shortest 4-connected grid path to the goal's cell.
+ * it can see among the next 8 of a shortest 4-connected grid path to the goal's cell.
  *
  * @module
  */
 import { FIELD_SIZE } from "./maps.ts";
 
 const N = FIELD_SIZE;
+/** How many cells ahead along the grid path a unit looks for the farthest one in sight. */
+const LOOKAHEAD = 8;
 
 /** Grid path-finding on one terrain (distance fields cached per goal cell). */
 export class NavGrid {
@@ -16,9 +18,19 @@ export class NavGrid {
   readonly #fields = new Map<number, Int16Array>();
   readonly #queue = new Int32Array(N * N);
 
+  readonly #rectangle: boolean;
+
   /** Path-finding on `grid` (`[y · 32 + x]`, 1 = walkable). */
   constructor(grid: Uint8Array) {
     this.#grid = grid;
+    // walkable ground that is one axis-aligned rectangle is convex: every walkable point sees every other
+    let x0 = N, x1 = -1, y0 = N, y1 = -1, count = 0;
+    for (let c = 0; c < N * N; c++) {
+      if (grid[c] !== 1) continue;
+      const x = c % N, y = (c - x) / N;
+      x0 = Math.min(x0, x), x1 = Math.max(x1, x), y0 = Math.min(y0, y), y1 = Math.max(y1, y), count++;
+    }
+    this.#rectangle = count > 0 && count === (x1 - x0 + 1) * (y1 - y0 + 1);
   }
 
   /** Whether `(x, y)` lies on a walkable cell of the field. */
@@ -46,18 +58,18 @@ export class NavGrid {
 
   /**
    * Where a unit at `(x, y)` should head for to reach `(gx, gy)`: the goal itself when it is in sight
-   * (or unreachable, or its cell is not walkable), else the centre of the farthest cell in sight along a
-   * shortest grid path. Writes `[x, y]` into `out`.
+   * (or unreachable, or its cell is not walkable), else the centre of the farthest cell in sight among the
+   * next 8 of a shortest grid path. Writes `[x, y]` into `out`.
    */
   waypoint(x: number, y: number, gx: number, gy: number, out: Float64Array): void {
     out[0] = gx, out[1] = gy;
-    if (this.lineOfSight(x, y, gx, gy)) return;
+    if (this.#rectangle || this.lineOfSight(x, y, gx, gy)) return;
     if (!this.walkable(gx, gy) || !this.walkable(x, y)) return;
     const field = this.#field(Math.floor(gy) * N + Math.floor(gx));
     let cell = Math.floor(y) * N + Math.floor(x);
     if (field[cell] < 0) return;
     let bestX = -1, bestY = -1;
-    for (let steps = 0; steps < 2 * N && field[cell] > 0; steps++) {
+    for (let steps = 0; steps < LOOKAHEAD && field[cell] > 0; steps++) {
       const cx = cell % N, cy = (cell - cx) / N;
       let next = -1;
       if (cx + 1 < N && field[cell + 1] === field[cell] - 1) next = cell + 1;
