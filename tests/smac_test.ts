@@ -244,7 +244,7 @@ Deno.test("SMAC masks: dead agents only no-op, no no-op for the living, moves on
   vec.reset([Rng.fromSeed(1), Rng.fromSeed(2)]);
   const b = vec.battles[1];
   b.setUnit(3, { hp: 0 }), b.setUnit(0, { y: 23.2 }); // the walkable band is 8 ≤ y < 24
-  vec.loadState(vec.saveState()); // recompute masks and observations
+  vec.refresh(); // recompute masks and observations
   const row = (e: number, a: number) =>
     Array.from(vec.availActions.subarray((e * 5 + a) * 11, (e * 5 + a + 1) * 11));
   assertEquals(row(1, 3), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);

@@ -117,7 +117,7 @@ export class SmacVecEnv implements VecEnv {
   readonly task: SmacTask;
   /** Number of battles. */
   readonly numEnvs: number;
-  /** The battles. */
+  /** The battles (after changing one directly, call {@link SmacVecEnv.refresh}). */
   readonly battles: readonly SmacBattle[];
   /** Per agent: observations `[numEnvs, obsDim]`. */
   readonly obs: Float64Array[];
@@ -283,6 +283,11 @@ export class SmacVecEnv implements VecEnv {
       this.outcomes[e] = this.battles[e].outcome;
       this.#gather(e);
     }
+  }
+
+  /** Recomputes every env's observations, masks and state (after a battle was changed directly). */
+  refresh(): void {
+    for (let e = 0; e < this.numEnvs; e++) this.#gather(e);
   }
 
   /** Nothing to free. */
