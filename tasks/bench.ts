@@ -2,6 +2,7 @@
  * `deno task bench [env|train] …`: throughput.
  *
  *   env   [--task T] [--envs 1000] [--seconds 1] [--json]     env steps/s, single env and vectorized
+ *         (T may be a SMAC-like task, e.g. smac_2s3z: random available actions, finished battles restart)
  *   train [--algo A|all] [--task cooperative_navigation|halfcheetah_2x3|…] [--critic decentralized|centralized]
  *         [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off] [--compare] [--json]
  *         update rounds/s (all learners); --compare runs the PyTorch reference of the authors' step
@@ -16,7 +17,7 @@ import { join } from "node:path";
 import { intFlag, numberFlag, parseFlags, runMain } from "../lib/util/cli.ts";
 import { checkName, KitInputError } from "../lib/util/errors.ts";
 import { benchEnv, type BenchEnvResult } from "../lib/envs/bench.ts";
-import { loadPrey, makeTask, MPE_TASKS } from "../lib/envs/mod.ts";
+import { benchSmac, isSmacTask, loadPrey, makeSmacTask, makeTask, MPE_TASKS } from "../lib/envs/mod.ts";
 import { referenceDir } from "../lib/util/paths.ts";
 import { REPO_ROOT } from "../lib/util/repo.ts";
 import { ALGORITHMS } from "../lib/algos/registry.ts";
@@ -153,6 +154,10 @@ runMain(async () => {
   const tasks = flags.task ? [flags.task as string] : [...MPE_TASKS, "spread_1d_n2"];
   const rows: BenchEnvResult[] = [];
   for (const id of tasks) {
+    if (isSmacTask(id)) {
+      rows.push(benchSmac(makeSmacTask(id), { numEnvs, seconds }));
+      continue;
+    }
     const task = makeTask(id);
     rows.push(benchEnv(task, { numEnvs, seconds }));
     if (task.prey !== null && referenceDir()) {
@@ -165,11 +170,15 @@ runMain(async () => {
   );
   console.log("task                      prey        single env      vectorized (envs)    vec / python");
   for (const r of rows) {
-    const prey = r.preyNetwork ? "network" : "given";
+    const smac = isSmacTask(r.task); // random available actions, no prey, no Python MPE to compare with
+    const prey = smac ? "–" : r.preyNetwork ? "network" : "given";
+    const ratio = smac
+      ? "–".padStart(11)
+      : `${(r.vectorized / PYTHON_MPE_STEPS_PER_SECOND).toFixed(0).padStart(10)}x`;
     console.log(
       `${r.task.padEnd(25)} ${prey.padEnd(10)} ${r.single.toFixed(0).padStart(12)} ${
         r.vectorized.toFixed(0).padStart(14)
-      } (${r.numEnvs}) ${(r.vectorized / PYTHON_MPE_STEPS_PER_SECOND).toFixed(0).padStart(10)}x`,
+      } (${r.numEnvs}) ${ratio}`,
     );
   }
 });

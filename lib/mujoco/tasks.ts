@@ -7,6 +7,7 @@
  */
 import type { EnvTask, VecEnv } from "../envs/env_task.ts";
 import { makeTask, TASK_ID_HELP } from "../envs/registry.ts";
+import { isSmacTask } from "../envs/smac/env.ts";
 import type { ParticleTask } from "../envs/task.ts";
 import { KitInputError } from "../util/errors.ts";
 import type { Rng } from "../util/rng.ts";
@@ -211,6 +212,11 @@ export const ALL_TASK_ID_HELP = `${TASK_ID_HELP}, ${MUJOCO_TASKS.join(", ")}`;
 /** Any task by id: a particle task, or a MuJoCo task (loading MuJoCo on first use). */
 export async function loadTask(id: string): Promise<ParticleTask | MujocoTask> {
   if (isMujocoTask(id)) return await makeMujocoTask(id);
+  if (isSmacTask(id)) {
+    throw new KitInputError(
+      `task "${id}" is a discrete SMAC-like task: make it with makeSmacTask("${id}") (the continuous training and dataset code does not take it)`,
+    );
+  }
   try {
     return makeTask(id);
   } catch (err) {
