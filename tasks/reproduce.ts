@@ -28,6 +28,8 @@ const USAGE = `usage:
                                                              between evaluations; official-code.md §4)
                              [--datasets kit|authors]       (authors: medium and medium-replay matched to the
                                                              authors' datasets' returns and sizes)
+                             [--evaluation authors|fixed]   (authors, the default: main.py's episodes of each
+                                                             seed; fixed: one set for every seed, as kit 0.1)
   deno task reproduce list
   deno task reproduce plan TARGET --shards N [--profile P] [knob overrides]   (runs and time of each shard)
   deno task reproduce merge TARGET DIR... [--profile P] [--out results]   (assemble the table from shard folders)
@@ -47,6 +49,7 @@ const KNOBS = [
   "preset",
   "minibatches",
   "datasets",
+  "evaluation",
 ];
 
 runMain(async () => {

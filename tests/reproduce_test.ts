@@ -7,7 +7,7 @@ import { collectResults, parseShard, runAll, shardPlan, shardRuns } from "../lib
 import { gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
 import { applyGridOverrides } from "../lib/experiments/targets.ts";
 import { runSeconds } from "../lib/experiments/costs.ts";
-import { loadRunModel, makeRunAlgorithm, runId } from "../lib/experiments/runs.ts";
+import { evaluationOptions, loadRunModel, makeRunAlgorithm, runId } from "../lib/experiments/runs.ts";
 import { GRID_EXPERIMENTS } from "../lib/experiments/variants.ts";
 import { coefficients, taskSettings } from "../lib/algos/presets.ts";
 import { evaluate } from "../lib/eval/rollout.ts";
@@ -129,12 +129,26 @@ Deno.test("a finished run keeps its trained model: reloaded, it scores the run's
     const { runs } = await gridRuns(tiny);
     const [r] = await runAll(runs.slice(0, 1), { root, quiet: true });
     const algo = await loadRunModel(r, [root]);
-    const score = evaluate(makeTask(r.spec.dataset.task), algo.policy(), {
+    const task = makeTask(r.spec.dataset.task);
+    // the authors' evaluation: this seed's episodes (NumPy seeded with seed + 100)
+    assertEquals(evaluationOptions(r.spec, true), {
+      evalSeed: r.spec.seed + 100,
+      evalEpisodeSource: "numpy",
+    });
+    const { evalSeed, evalEpisodeSource } = evaluationOptions(r.spec, true);
+    const score = evaluate(task, algo.policy(), {
       episodes: r.spec.budget.evalEpisodes,
-      seed: 100,
+      seed: evalSeed,
+      episodeSource: evalEpisodeSource,
     }).mean;
+    // and the final policy on its many fresh episodes
+    const many = evaluate(task, algo.policy(), {
+      episodes: r.spec.budget.finalEpisodes!,
+      seed: 10_000 + r.spec.seed,
+    });
     algo.dispose();
     assertEquals(score, r.final.score);
+    assertEquals([many.mean, r.spec.budget.finalEpisodes], [r.finalMany?.score, r.finalMany?.episodes]);
     await Deno.remove(join(root, "runs", r.id, "model.json"));
     await assertRejects(() => loadRunModel(r, [root]), /has no model.json/);
   } finally {
@@ -267,15 +281,16 @@ Deno.test("Tables 3 and 4: MuJoCo grids, ladder-free Maze2D data, the code's Hal
       ...omarRun,
       dataset: { ...omarRun.dataset, task },
       budget: { ...omarRun.budget, rounds: 1000, evalEvery: 1000, evalEpisodes: 1 },
-    }, "openblas") - 2 * 0.5; // two evaluations of one episode
+      // the overhead and the evaluations (two of one episode, 100 final episodes) are the same for both
+    }, "openblas") - 1.5 - (2 + 100) * 0.5;
   assertClose(est("maze2d_umaze_dense") * 2, est("halfcheetah_2x3"), 1e-9);
 });
 
 Deno.test("cost estimates: from the measured per-learner round costs, evaluations and datasets", async () => {
   const { runs } = await gridRuns({ ...gridDefaults("paper"), algos: ["omar"], seeds: 1 });
   const cn = runs.find((r) => r.dataset.task === "cooperative_navigation" && r.dataset.quality === "expert")!;
-  // 2000 rounds × 3 learners × 23.3 ms, plus 201 evaluations of 10 episodes
-  assertClose(runSeconds(cn, "openblas"), 2000 * 3 * 0.0233 + 201 * 10 * 0.0012, 1e-9);
+  // 1.5 s of overhead, 2000 rounds × 3 learners × 23.3 ms, 201 evaluations of 10 episodes and 1000 final ones
+  assertClose(runSeconds(cn, "openblas"), 1.5 + 2000 * 3 * 0.0233 + (201 * 10 + 1000) * 0.0012, 1e-9);
   assert(runSeconds(cn, "wasm") > 1.5 * runSeconds(cn, "openblas"));
   // the quick profile is the paper's runs of seeds 0 and 1: same ids
   const quick = await shardRuns((await gridRuns(gridDefaults("quick"))).runs);

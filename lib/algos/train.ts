@@ -13,7 +13,7 @@ import { allocBatch, type Batch, gatherBatch, sampleIndices } from "../data/samp
 import type { Float64Policy } from "../envs/frozen_policy.ts";
 import { type AnyTask, asEnvTask, type EnvTask } from "../envs/env_task.ts";
 import { checkReferences, normalizedScore, type ReferenceScores } from "../eval/references.ts";
-import { evaluate } from "../eval/rollout.ts";
+import { type EpisodeSource, evaluate } from "../eval/rollout.ts";
 import { dirname } from "node:path";
 import { parseNumber } from "../util/numbers.ts";
 import { checkName, KitInputError } from "../util/errors.ts";
@@ -56,6 +56,12 @@ export interface TrainOptions {
   evalEpisodes?: number;
   /** Seed of the evaluation episodes (the same episodes every time). Default 100. */
   evalSeed?: number;
+  /**
+   * Where evaluation episodes come from: `kit` (default; episode k from stream `(evalSeed, eval-episode-k)`)
+   * or `numpy` (particle tasks: the authors' episodes, NumPy seeded with `evalSeed` and reset in sequence,
+   * as `main.py`'s `eval_policy` with `evalSeed = seed + 100`).
+   */
+  evalEpisodeSource?: EpisodeSource;
   /** Seed of the minibatch streams. Default 0. */
   seed?: number;
   /** `fresh` (default) or `reseed` (the authors' repetition: streams restart at every evaluation). */
@@ -219,9 +225,10 @@ export async function trainOffline(
     }
   }
   const evalNow = () => {
-    const r = evaluate(task, algorithm.policy(), {
+    const r = evaluate(data.task, algorithm.policy(), {
       episodes: options.evalEpisodes ?? 10,
       seed: options.evalSeed ?? 100,
+      episodeSource: options.evalEpisodeSource,
       prey: options.prey,
     });
     const point = {

@@ -32,6 +32,9 @@ export const MUJOCO_SECONDS_PER_ROUND: Record<string, number> = {
   omar: 0.16,
 };
 
+/** Seconds every run spends besides its rounds (a worker's start, loading the dataset, saving the model). */
+const RUN_OVERHEAD_SECONDS = 1.5;
+
 /** Seconds of one MPE evaluation episode (25 steps, the policy and the frozen prey). */
 const MPE_EPISODE_SECONDS = 0.0012;
 
@@ -57,18 +60,18 @@ export function currentKernels(): "openblas" | "wasm" {
 
 /** Estimated seconds of one run on one core (training and evaluations; not its dataset). */
 export function runSeconds(spec: RunSpec, kernels = currentKernels()): number {
-  const { rounds, batchSize, evalEvery, evalEpisodes } = spec.budget;
-  const evaluations = Math.floor(rounds / evalEvery) + 1;
+  const { rounds, batchSize, evalEvery, evalEpisodes, finalEpisodes = 0 } = spec.budget;
+  const episodes = (Math.floor(rounds / evalEvery) + 1) * evalEpisodes + finalEpisodes;
   const task = spec.dataset.task;
   const relative = taskProfile(task).mujocoRoundCost;
   if (relative !== undefined) {
     const perRound = (MUJOCO_SECONDS_PER_ROUND[spec.algo] ?? 0.1) * (batchSize / 256) * relative *
       (kernels === "openblas" ? 1 : 2);
-    return rounds * perRound + evaluations * evalEpisodes * MUJOCO_EPISODE_SECONDS;
+    return RUN_OVERHEAD_SECONDS + rounds * perRound + episodes * MUJOCO_EPISODE_SECONDS;
   }
   const ms = MPE_MS_PER_LEARNER_ROUND[kernels][spec.algo] ?? 25;
-  return rounds * learners(task) * ms / 1000 * (batchSize / 1024) +
-    evaluations * evalEpisodes * MPE_EPISODE_SECONDS;
+  return RUN_OVERHEAD_SECONDS + rounds * learners(task) * ms / 1000 * (batchSize / 1024) +
+    episodes * MPE_EPISODE_SECONDS;
 }
 
 /** Estimated seconds to generate the distinct datasets of `specs` (MPE sizes; MuJoCo datasets about 4x). */

@@ -13,6 +13,8 @@ import { type CurvePoint, type MinibatchMode, trainOffline } from "../algos/trai
 import { DatasetBusyError, generateDataset, qualityName } from "../behaviour/generate.ts";
 import { datasetDir, envIdForTask, readOmarDataset } from "../data/omar_layout.ts";
 import { loadPrey, type PreySource } from "../envs/prey.ts";
+import { evaluate } from "../eval/rollout.ts";
+import { normalizedScore } from "../eval/references.ts";
 import { loadTask } from "../mujoco/tasks.ts";
 import type { Preset } from "../algos/presets.ts";
 import { KitInputError } from "../util/errors.ts";
@@ -65,15 +67,29 @@ export interface RunSpec {
   dataset: DatasetSpec;
   /** Seed of weights, minibatches and algorithm draws. */
   seed: number;
-  /** Training budget, and how minibatches are drawn (absent: `fresh`). */
+  /**
+   * Training budget; how minibatches are drawn (absent: `fresh`); which episodes evaluate it (absent: the
+   * same 10 kit episodes for every seed, as kit 0.1 did; `authors`: main.py's episodes for this seed,
+   * `seed + 100`); and how many episodes score the final policy besides (`finalEpisodes`, none when absent).
+   */
   budget: {
     rounds: number;
     batchSize: number;
     evalEvery: number;
     evalEpisodes: number;
     minibatches?: MinibatchMode;
+    evaluation?: Evaluation;
+    finalEpisodes?: number;
   };
 }
+
+/**
+ * Evaluation protocols. `authors`: every evaluation of a run with training seed k uses `main.py`'s episodes
+ * for k (NumPy seeded with k + 100, resets in sequence, on the particle tasks; the kit's streams of seed
+ * k + 100 elsewhere). `fixed`: the same kit episodes (seed 100) for every run — what kit 0.1 did; one shared
+ * set of 10 episodes biases every seed alike (on predator-prey and world it read +15 to +25 too high).
+ */
+export type Evaluation = "authors" | "fixed";
 
 /** What a finished run leaves. */
 export interface RunResult {
@@ -87,6 +103,8 @@ export interface RunResult {
   final: CurvePoint;
   /** Best evaluation. */
   best: CurvePoint;
+  /** The final policy scored on `budget.finalEpisodes` fresh episodes (kit streams, seed 10000 + seed). */
+  finalMany?: CurvePoint & { episodes: number; std: number };
   /** Wall seconds of the run (summed over resumptions). */
   seconds: number;
   /** The kit's git commit that finished the run, where known. */
@@ -253,6 +271,15 @@ export class RunBusyError extends Error {
   }
 }
 
+/** The evaluation options of `trainOffline` for a run's protocol ({@link Evaluation}). */
+export function evaluationOptions(
+  spec: RunSpec,
+  particle: boolean,
+): { evalSeed: number; evalEpisodeSource?: "numpy" } {
+  if (spec.budget.evaluation !== "authors") return { evalSeed: 100 };
+  return { evalSeed: spec.seed + 100, ...(particle ? { evalEpisodeSource: "numpy" as const } : {}) };
+}
+
 /** Reads a run's accumulated wall seconds (0 when absent; a damaged file is named and restarted from 0). */
 async function readElapsed(file: string): Promise<number> {
   try {
@@ -313,6 +340,7 @@ async function trainRun(
     batchSize: spec.budget.batchSize,
     evalEvery: spec.budget.evalEvery,
     evalEpisodes: spec.budget.evalEpisodes,
+    ...evaluationOptions(spec, "world" in task),
     minibatches: spec.budget.minibatches,
     seed: spec.seed,
     prey,
@@ -327,6 +355,10 @@ async function trainRun(
     },
   });
   if (r.finished) await writeFileAtomic(join(dir, MODEL_FILE), JSON.stringify(encodeState(algo.save())));
+  const many = spec.budget.finalEpisodes;
+  const finalMany = many
+    ? evaluate(task, algo.policy(), { episodes: many, seed: 10_000 + spec.seed, prey })
+    : undefined;
   algo.dispose();
   const result: RunResult = {
     id,
@@ -334,6 +366,19 @@ async function trainRun(
     curve: r.curve,
     final: r.final,
     best: r.best,
+    ...(finalMany
+      ? {
+        finalMany: {
+          round: r.final.round,
+          score: finalMany.mean,
+          normalized: dataset.meta.referenceScores
+            ? normalizedScore(finalMany.mean, dataset.meta.referenceScores)
+            : null,
+          episodes: many!,
+          std: finalMany.std,
+        },
+      }
+      : {}),
     seconds: before + (performance.now() - t0) / 1000,
     commit: await gitCommit(),
   };

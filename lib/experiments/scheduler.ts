@@ -170,9 +170,14 @@ export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promis
   const runs = await shardRuns(specs, options.shard);
   const jobs = Math.max(1, options.jobs ?? 1);
   const cost = options.estimate ?? (() => 1);
-  const bar = options.quiet
-    ? null
-    : new Progress("runs", runs.reduce((a, r) => a + cost(r.spec), 0), { lineEverySeconds: 30 });
+  const bar = options.quiet ? null : new Progress(
+    options.estimate ? "work (by estimated cost)" : "runs",
+    runs.reduce((a, r) => a + cost(r.spec), 0),
+    {
+      lineEverySeconds: 30,
+      weighted: options.estimate !== undefined,
+    },
+  );
   const results = new Map<string, RunResult>();
   let done = 0;
   const finish = (r: { id: string; spec: RunSpec }, result: RunResult) => {

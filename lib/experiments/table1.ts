@@ -12,7 +12,8 @@ import { ladderPath } from "../behaviour/store.ts";
 import { gridFigure } from "../plots/specs.ts";
 import { writeFigure } from "../plots/render.ts";
 import type { Profile } from "./profiles.ts";
-import type { RunResult, RunSpec } from "./runs.ts";
+import type { Evaluation, RunResult, RunSpec } from "./runs.ts";
+import type { CurvePoint } from "../algos/train.ts";
 import type { MinibatchMode } from "../algos/train.ts";
 import type { DatasetVariant } from "../behaviour/authors_data.ts";
 
@@ -56,6 +57,10 @@ export interface GridConfig {
   evalEvery: number;
   /** Episodes per evaluation. */
   evalEpisodes: number;
+  /** Evaluation episodes: `authors` (main.py's episodes per training seed; default) or `fixed` (kit 0.1's). */
+  evaluation?: Evaluation;
+  /** Fresh episodes that score each run's final policy besides (0: none). */
+  finalEpisodes?: number;
   /** `decentralized` (Table 1) or `centralized` (Table 8). */
   critic: "decentralized" | "centralized";
   /** Hyper-parameter preset. */
@@ -91,9 +96,19 @@ export function gridDefaults(profile: Profile): GridConfig {
     qualities: ["random", "medium-replay", "medium", "expert"],
     critic: "decentralized" as const,
     preset: "official" as const,
+    evaluation: "authors" as const,
   };
   if (profile === "smoke") {
-    return { ...base, seeds: 2, samples: 5_000, rounds: 10, batchSize: 64, evalEvery: 5, evalEpisodes: 3 };
+    return {
+      ...base,
+      seeds: 2,
+      samples: 5_000,
+      rounds: 10,
+      batchSize: 64,
+      evalEvery: 5,
+      evalEpisodes: 3,
+      finalEpisodes: 20,
+    };
   }
   return {
     ...base,
@@ -103,6 +118,7 @@ export function gridDefaults(profile: Profile): GridConfig {
     batchSize: 1024,
     evalEvery: 10,
     evalEpisodes: 10,
+    finalEpisodes: 1000,
   };
 }
 
@@ -171,6 +187,8 @@ export async function gridRuns(c: GridConfig): Promise<{ runs: RunSpec[]; missin
               batchSize: c.batchSize,
               evalEvery: c.evalEvery,
               evalEpisodes: c.evalEpisodes,
+              ...(c.evaluation === "authors" ? { evaluation: "authors" as const } : {}),
+              ...(c.finalEpisodes ? { finalEpisodes: c.finalEpisodes } : {}),
               // absent for fresh, so fresh runs keep the ids they had before the option existed
               ...(c.minibatches === "reseed" ? { minibatches: "reseed" as const } : {}),
             },
@@ -239,6 +257,14 @@ export interface TableCell {
   n: number;
   /** The paper's value, when it has one. */
   paper: Cell | null;
+  /** The same final policies scored on many fresh episodes each (mean ± std over seeds), when recorded. */
+  many: { mean: number; std: number; episodes: number } | null;
+}
+
+/** Mean and (population) standard deviation. */
+function meanStd(xs: number[]): { mean: number; std: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length) };
 }
 
 /** Aggregates results into cells (final normalised score; raw score when no references). */
@@ -252,40 +278,42 @@ export function gridCells(results: RunResult[], paper: typeof PAPER_TABLE1 | nul
   }
   return [...groups.entries()].map(([key, rs]) => {
     const [quality, task, algo] = key.split("|");
-    const xs = rs.map((r) => (raw ? r.final.score : r.final.normalized ?? r.final.score));
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
-    return { quality, task, algo, mean, std, n: xs.length, paper: paper?.[quality]?.[task]?.[algo] ?? null };
+    const value = (p: CurvePoint) => (raw ? p.score : p.normalized ?? p.score);
+    const { mean, std } = meanStd(rs.map((r) => value(r.final)));
+    const withMany = rs.filter((r) => r.finalMany);
+    const many = withMany.length === rs.length
+      ? { ...meanStd(withMany.map((r) => value(r.finalMany!))), episodes: withMany[0].finalMany!.episodes }
+      : null;
+    return {
+      quality,
+      task,
+      algo,
+      mean,
+      std,
+      n: rs.length,
+      paper: paper?.[quality]?.[task]?.[algo] ?? null,
+      many,
+    };
   });
 }
 
-/** A quality as a figure shows it: `full-replay-10pct` → `full-replay 10%`. */
-const displayQuality = (q: string) => q.replace(/-([\d.]+)pct$/, " $1%");
-
-/** Prints the table in the paper's layout, writes CSV, JSON and a figure; returns the printed text. */
-export async function reportGrid(
-  title: string,
+/**
+ * The printed table: a row per quality and task, a column per label, mean ± std (n when seeds are missing),
+ * the paper's value in brackets, * on the row's best, then the count of rows keeping the paper's ordering.
+ * `pick` chooses which numbers of a cell are shown.
+ */
+function tableLines(
+  cells: TableCell[],
   c: GridConfig,
-  results: RunResult[],
-  missing: string[],
-  outDir: string,
-  paper: typeof PAPER_TABLE1 | null,
-  raw = false,
-): Promise<string> {
-  const cells = gridCells(results, paper, raw);
-  const at = (q: string, t: string, a: string) =>
-    cells.find((x) => x.quality === q && x.task === t && x.algo === a);
-  const lines = [
-    title,
-    `(${
-      raw ? "raw" : "normalised"
-    } score, final evaluation, mean ± std over seeds; paper's in brackets; * best in row)`,
-  ];
-  const cols = gridColumns(c).map((col) => col.label);
+  cols: string[],
+  pick: (x: TableCell) => TableCell,
+): string[] {
+  const at = (q: string, t: string, a: string) => {
+    const x = cells.find((x) => x.quality === q && x.task === t && x.algo === a);
+    return x && pick(x);
+  };
   const qw = Math.max(14, ...c.qualities.map((q) => q.length + 2));
-  lines.push(
-    `${"quality".padEnd(qw)}${"task".padEnd(24)}` + cols.map((a) => a.padEnd(28)).join(""),
-  );
+  const lines = [`${"quality".padEnd(qw)}${"task".padEnd(24)}` + cols.map((a) => a.padEnd(28)).join("")];
   let kept = 0, rows = 0;
   for (const q of c.qualities) {
     for (const t of c.tasks) {
@@ -310,16 +338,62 @@ export async function reportGrid(
   if (rows > 0) {
     lines.push(`rows keeping the paper's ordering OMAR > MA-CQL > {MA-TD3+BC, MA-ICQ}: ${kept} of ${rows}`);
   }
+  return lines;
+}
+
+/** A quality as a figure shows it: `full-replay-10pct` → `full-replay 10%`. */
+const displayQuality = (q: string) => q.replace(/-([\d.]+)pct$/, " $1%");
+
+/** Prints the table in the paper's layout, writes CSV, JSON and a figure; returns the printed text. */
+export async function reportGrid(
+  title: string,
+  c: GridConfig,
+  results: RunResult[],
+  missing: string[],
+  outDir: string,
+  paper: typeof PAPER_TABLE1 | null,
+  raw = false,
+): Promise<string> {
+  const cells = gridCells(results, paper, raw);
+  const cols = gridColumns(c).map((col) => col.label);
+  const lines = [
+    title,
+    `(${raw ? "raw" : "normalised"} score, final evaluation on ${c.evalEpisodes} episodes${
+      c.evaluation === "authors" ? " (the authors' episodes of each seed)" : ""
+    }, mean ± std over seeds; paper's in brackets; * best in row)`,
+    ...tableLines(cells, c, cols, (x) => x),
+  ];
+  if (cells.length > 0 && cells.every((x) => x.many)) {
+    lines.push(
+      "",
+      `The same final policies, each scored on ${
+        cells[0].many!.episodes
+      } fresh episodes (no 10-episode noise):`,
+      ...tableLines(cells, c, cols, (x) => ({ ...x, ...x.many! })),
+    );
+  }
   if (missing.length) {
     lines.push(
       `n/a: ${missing.join(", ")} — no behaviour ladder yet (deno task behaviour train TASK [--prey kit])`,
     );
   }
   await Deno.mkdir(outDir, { recursive: true });
-  const csv = ["quality,task,algo,mean,std,n,paper_mean,paper_std"]
+  const csv = ["quality,task,algo,mean,std,n,paper_mean,paper_std,many_mean,many_std,many_episodes"]
     .concat(
       cells.map((x) =>
-        [x.quality, x.task, x.algo, x.mean, x.std, x.n, x.paper?.[0] ?? "", x.paper?.[1] ?? ""].join(",")
+        [
+          x.quality,
+          x.task,
+          x.algo,
+          x.mean,
+          x.std,
+          x.n,
+          x.paper?.[0] ?? "",
+          x.paper?.[1] ?? "",
+          x.many?.mean ?? "",
+          x.many?.std ?? "",
+          x.many?.episodes ?? "",
+        ].join(",")
       ),
     )
     .join("\n") + "\n";

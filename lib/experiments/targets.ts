@@ -23,7 +23,7 @@ import { collectResults, runAll, type Shard, shardRuns } from "./scheduler.ts";
 import { GRID_EXPERIMENTS, type GridExperiment } from "./variants.ts";
 import { improvementReport, landscapeTarget, writeCurves } from "./report_extra.ts";
 import { gridColumns, type GridConfig, gridRuns, reportGrid } from "./table1.ts";
-import { gitCommit, type RunResult } from "./runs.ts";
+import { type Evaluation, gitCommit, type RunResult } from "./runs.ts";
 
 /** What a target run gets from the command line. */
 export interface TargetContext {
@@ -90,6 +90,7 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
   if (o.preset) checkName("preset", o.preset, PRESETS);
   if (o.minibatches) checkName("minibatch mode (--minibatches)", o.minibatches, MINIBATCH_MODES);
   if (o.datasets) checkName("dataset variant (--datasets)", o.datasets, DATASET_VARIANTS);
+  if (o.evaluation) checkName("evaluation (--evaluation)", o.evaluation, ["authors", "fixed"]);
   return {
     ...c,
     ...(o.seeds ? { seeds: num("seeds") } : {}),
@@ -104,6 +105,7 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
     ...(o.preset ? { preset: o.preset as GridConfig["preset"] } : {}),
     ...(o.minibatches ? { minibatches: o.minibatches as MinibatchMode } : {}),
     ...(o.datasets ? { datasets: o.datasets as DatasetVariant } : {}),
+    ...(o.evaluation ? { evaluation: o.evaluation as Evaluation } : {}),
   };
 }
 

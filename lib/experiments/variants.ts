@@ -73,7 +73,16 @@ const mujocoBase = (
   const { tasks, qualities, quickRounds } = grid;
   const base = { ...gridDefaults(profile), tasks, qualities, batchSize: 256 };
   if (profile === "smoke") {
-    return { ...base, seeds: 1, samples: 2_000, rounds: 10, batchSize: 64, evalEvery: 5, evalEpisodes: 1 };
+    return {
+      ...base,
+      seeds: 1,
+      samples: 2_000,
+      rounds: 10,
+      batchSize: 64,
+      evalEvery: 5,
+      evalEpisodes: 1,
+      finalEpisodes: 2,
+    };
   }
   if (profile === "quick") {
     return {
@@ -83,9 +92,10 @@ const mujocoBase = (
       rounds: quickRounds,
       evalEvery: quickRounds / 4,
       evalEpisodes: 5,
+      finalEpisodes: 20,
     };
   }
-  return { ...base, evalEvery: 500 };
+  return { ...base, evalEvery: 500, finalEpisodes: 100 };
 };
 const MAZES = ["maze2d_umaze_dense", "maze2d_medium_dense", "maze2d_large_dense"];
 const mazeRow = (td3bc: Cell, icq: Cell, cql: Cell, omar: Cell) => ({

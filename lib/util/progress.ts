@@ -13,6 +13,8 @@ export interface ProgressOptions {
   plain?: boolean;
   /** Print nothing at all. Default false. */
   silent?: boolean;
+  /** Units are weights (e.g. estimated seconds), not items: show the percentage only. Default false. */
+  weighted?: boolean;
 }
 
 /** A progress bar over `total` units of work, written to stderr. */
@@ -25,6 +27,7 @@ export class Progress {
   #plain: boolean;
   #every: number;
   #silent: boolean;
+  #weighted: boolean;
   #enc = new TextEncoder();
 
   /** Starts a bar labelled `label` over `total` units. */
@@ -34,6 +37,7 @@ export class Progress {
     this.#plain = options.plain ?? !Deno.stderr.isTerminal();
     this.#every = (options.lineEverySeconds ?? 10) * 1000;
     this.#silent = options.silent ?? false;
+    this.#weighted = options.weighted ?? false;
   }
 
   /** Marks `n` more units done and redraws (or prints a line when due). */
@@ -64,7 +68,8 @@ export class Progress {
     const rate = this.#done / Math.max(elapsed, 1e-9);
     const eta = this.#done > 0 ? (this.#total - this.#done) / rate : NaN;
     const pct = ((100 * this.#done) / this.#total).toFixed(1);
-    return `${this.#label}: ${this.#done}/${this.#total} (${pct}%) ${elapsed.toFixed(1)}s elapsed, ETA ${
+    const count = this.#weighted ? `${pct}%` : `${this.#done}/${this.#total} (${pct}%)`;
+    return `${this.#label}: ${count} ${elapsed.toFixed(1)}s elapsed, ETA ${
       Number.isFinite(eta) ? eta.toFixed(1) + "s" : "?"
     }`;
   }
