@@ -158,13 +158,8 @@ export function datasetRoot(root: string, ds: DatasetSpec): string {
 }
 
 /** Reads a finished run's result, or null. */
-export async function readResult(dir: string): Promise<RunResult | null> {
-  try {
-    return JSON.parse(await Deno.readTextFile(join(dir, "result.json"))) as RunResult;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw new KitInputError(`${dir}/result.json: unreadable (${(err as Error).message})`);
-  }
+export function readResult(dir: string): Promise<RunResult | null> {
+  return readJsonFile<RunResult>(join(dir, "result.json"));
 }
 
 /** The trained algorithm's state (weights, optimizer moments) in a finished run's folder. */
@@ -221,7 +216,9 @@ export function datasetFolder(root: string, ds: DatasetSpec): string {
 /** Seconds between looks at a dataset or run that another process is making. */
 const POLL_SECONDS = 2;
 
-const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+/** Waits `seconds`. */
+export const sleep = (seconds: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 /**
  * Makes (or finds) the run's dataset; returns its folder. Safe against concurrent workers and processes:

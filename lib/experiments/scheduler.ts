@@ -23,6 +23,7 @@ import {
   runId,
   type RunResult,
   type RunSpec,
+  sleep,
 } from "./runs.ts";
 
 /** Which part of the runs this process does. */
@@ -223,7 +224,7 @@ export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promis
           pending.push(r);
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
+        await sleep(POLL_SECONDS);
       }
     }
   }
