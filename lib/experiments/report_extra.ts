@@ -184,18 +184,24 @@ export async function improvementReport(
     ].join("\n") + "\n",
   );
   if (rows.length) {
-    const twoHalves = new Set(rows.map((r) => r.setting)).size === 2;
+    // both halves with one column each (Fig. 3): the series are the halves, the columns go in the title
+    const settings = [...new Set(rows.map((r) => r.setting))];
+    const columnsOf = (s: string) => [...new Set(rows.filter((r) => r.setting === s).map((r) => r.column))];
+    const halves = settings.length === 2 && settings.every((s) => columnsOf(s).length === 1);
+    const short = (c: string) => c.replaceAll(" (online)", "");
     await writeFigure(
       join(options.outDir, "improvement"),
       barsWithErrors(
         rows.map((r) => ({
           group: agentsLabel(r.task),
-          series: twoHalves ? `${r.setting}: ${r.column}` : r.column,
+          series: halves ? r.setting : r.column,
           mean: r.mean,
           std: r.std,
         })),
         {
-          title: `${options.title}: improvement`,
+          title: halves
+            ? `${options.title}: ${settings.map((s) => `${s} ${short(columnsOf(s)[0])}`).join(", ")}`
+            : `${options.title}: improvement`,
           yTitle: "improvement (%)",
           xTitle: rows.every((r) => agentsLabel(r.task) !== r.task) ? "number of agents" : undefined,
         },

@@ -456,7 +456,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     raw: true,
     description:
       "OMAR's improvement on Spread for n = 1..5: over MA-CQL offline (upper half), over MATD3 online (lower half)",
-    title: "Figure 3 (OMAR's improvement vs number of agents, offline and online)",
+    title: "Figure 3 (OMAR's improvement vs number of agents)",
     config: (p) => ({ ...spreadBase(p, SPREAD_N.map((n) => `spread_1d_n${n}`)), algos: ["cql", "omar"] }),
     paper: null,
     improvement: { over: "MA-CQL", onlineOver: "MATD3 (online)" },
