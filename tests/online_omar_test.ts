@@ -2,6 +2,7 @@
 // recomputation by hand (weights, TD3's smoothed targets, the softmax sampler and line 12's argmax), and
 // exact resume of an online run with OMAR on.
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
 import { onlineLearner, onlineSettingsKey, trainOnline } from "../lib/behaviour/online.ts";
 import type { RoundBatches } from "../lib/algos/types.ts";
@@ -215,8 +216,16 @@ Deno.test("online OMAR resumes from its checkpoint to the same ladder, bit for b
   try {
     const whole = await trainOnline(task, { ...opts, updates: 60 });
     await trainOnline(task, { ...opts, updates: 25, checkpointDir: dir }); // "killed" after 25 rounds
+    // the snapshot at 20 is in the checkpoint: a resumed run carries it over, so it must be the same one
+    const ck = JSON.parse(await Deno.readTextFile(join(dir, "state.json")));
+    assertEquals([ck.updates, ck.snapshots.map((s: { updates: number }) => s.updates)], [25, [0, 20]]);
     const resumed = await trainOnline(task, { ...opts, updates: 60, checkpointDir: dir });
     assertEquals(resumed.snapshots, whole.snapshots);
+    // and it did resume: a mark put on that snapshot comes back in the continued ladder
+    ck.snapshots[1].score = 12345;
+    await Deno.writeTextFile(join(dir, "state.json"), JSON.stringify({ ...ck, updates: 25 }));
+    const marked = await trainOnline(task, { ...opts, updates: 60, checkpointDir: dir });
+    assertEquals(marked.snapshots[1].score, 12345);
     assertEquals(resumed.config.algorithm, "omar-td3");
     const td3 = await trainOnline(task, { ...opts, omar: null, updates: 60 });
     assertEquals(td3.snapshots[0], whole.snapshots[0]); // same untrained actors
