@@ -10,7 +10,7 @@ import type { Profile } from "./profiles.ts";
 import { qualityName } from "../behaviour/generate.ts";
 import type { AlgorithmOptions } from "../algos/registry.ts";
 import type { Preset } from "../algos/presets.ts";
-import { ONLINE_ALGORITHMS, onlineRunSpec, type RunSpec } from "./runs.ts";
+import { type ONLINE_ALGORITHMS, onlineRunSpec, type RunSpec } from "./runs.ts";
 
 type Cell = [number, number];
 /** Paper values keyed quality → task → column label. */
