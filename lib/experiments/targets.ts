@@ -138,8 +138,9 @@ function gridTarget(x: GridExperiment): Target {
     description: x.description,
     quickCuts() {
       const cuts = profileCuts(x.config("quick"), x.config("paper"));
-      if (cuts.endsWith("on 2 seeds (paper 5)")) return undefined;
-      return x.quickWhy ? `${cuts} — ${x.quickWhy}` : cuts;
+      const online = x.online?.("quick").cuts;
+      if (cuts.endsWith("on 2 seeds (paper 5)")) return online ? `${cuts}; online: ${online}` : undefined;
+      return (x.quickWhy ? `${cuts} — ${x.quickWhy}` : cuts) + (online ? `; online: ${online}` : "");
     },
     async cost(profile, jobs) {
       const { runs } = await gridRuns(x.config(profile));
