@@ -76,11 +76,10 @@ export interface OnlineOptions {
   checkpointEvery?: number;
   /**
    * OMAR's rectified actor loss `τ · MSE(π(o), â) − (1 − τ) · mean Q1(o, π(o))` in place of TD3's
-   * `−mean Q1(o, π(o))` (the online learner has no action penalty), with τ (default 0.5) and the
-   * zeroth-order sampler (default
-   * OMAR's softmax sampler, J = 3, K = 10, μ0 = 0, σ0 = 2) as offline OMAR takes them: the online OMAR of
-   * the paper's Fig. 3. The sampler draws from the learner's seeded stream, kept in the checkpoint. Default
-   * none (TD3's actor).
+   * `−mean Q1(o, π(o))` (the online learner has no action penalty), with τ (default 0.5) and the zeroth-order
+   * sampler (default OMAR's softmax sampler, J = 3, K = 10, μ0 = 0, σ0 = 2) as offline OMAR takes them: the
+   * online OMAR of the paper's Fig. 3. The sampler draws from the learner's seeded stream, kept in the
+   * checkpoint. Default none (TD3's actor).
    */
   omar?: OmarOptions | null;
   /** Called after each snapshot. */
@@ -203,8 +202,8 @@ function resolveOmar(options: OnlineOptions) {
 /**
  * The settings that decide what an online run's checkpoint holds and what its snapshots mean: the task,
  * the prey, every learner and schedule setting (defaults filled in; `omar` only when set, so the keys of
- * TD3 runs are those of kits before it), but not the update rounds to reach
- * (a resumed run may go further) nor how often it checkpoints (resuming is exact either way).
+ * TD3 runs are those of kits before it), but not the update rounds to reach (a resumed run may go further)
+ * nor how often it checkpoints (resuming is exact either way).
  */
 export type OnlineSettings = Record<string, unknown>;
 
