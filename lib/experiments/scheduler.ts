@@ -251,7 +251,8 @@ async function runInWorkers(
   const worker = async () => {
     for (let r = next(); r; r = next()) {
       const key = JSON.stringify(r.spec.dataset);
-      const makes = !making.has(key) && !(await datasetReady(r.spec.dataset));
+      // (an online run collects its own data: no dataset to make)
+      const makes = r.spec.kind !== "online" && !making.has(key) && !(await datasetReady(r.spec.dataset));
       if (makes) making.add(key);
       const dir = join(o.root, "runs", r.id);
       await Deno.mkdir(dir, { recursive: true });
