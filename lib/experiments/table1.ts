@@ -338,6 +338,17 @@ function tableLines(
   if (rows > 0) {
     lines.push(`rows keeping the paper's ordering OMAR > MA-CQL > {MA-TD3+BC, MA-ICQ}: ${kept} of ${rows}`);
   }
+  const far = cells.map(pick).filter((x) => x.paper && Math.abs(x.mean - x.paper[0]) > 2 * x.paper[1]);
+  if (far.length > 0) {
+    lines.push(
+      `${far.length} of ${
+        cells.filter((x) => x.paper).length
+      } cells lie more than two of the paper's standard ` +
+        `deviations from its mean: ${
+          far.map((x) => `${x.quality}/${x.task}/${x.algo} ${x.mean.toFixed(1)} vs ${x.paper![0]}`).join("; ")
+        }`,
+    );
+  }
   return lines;
 }
 
