@@ -149,6 +149,11 @@ Deno.test("a finished run keeps its trained model: reloaded, it scores the run's
     algo.dispose();
     assertEquals(score, r.final.score);
     assertEquals([many.mean, r.spec.budget.finalEpisodes], [r.finalMany?.score, r.finalMany?.episodes]);
+    // the effective hyper-parameters are on record: the code's γ and CN random's (τ, α), the run's seed
+    assertEquals(
+      [r.resolved?.gamma, r.resolved?.tau, r.resolved?.cqlAlpha, r.resolved?.seed],
+      [0.95, 1.0, 0.5, r.spec.seed],
+    );
     await Deno.remove(join(root, "runs", r.id, "model.json"));
     await assertRejects(() => loadRunModel(r, [root]), /has no model.json/);
   } finally {

@@ -67,6 +67,24 @@ export function checkAgentSpec(spec: AgentSpec): void {
 }
 
 /**
+ * The options an algorithm is built with: the preset's γ, τ and α and the task's settings for `context`,
+ * overridden by anything else in `options` (what {@link makeAlgorithm} uses; runs record it).
+ */
+export function resolveOptions(
+  options: AlgorithmOptions & { context?: PresetContext } = {},
+): AlgorithmOptions {
+  const { context, ...rest } = options;
+  const preset = context?.preset ?? "official";
+  const coef = context ? coefficients(context.task, context.quality, preset) : null;
+  return {
+    gamma: discount(preset),
+    ...(coef ? { tau: coef.tau, cqlAlpha: coef.cqlAlpha } : {}),
+    ...(context ? taskSettings(context.task, preset) : {}),
+    ...rest,
+  };
+}
+
+/**
  * Builds algorithm `name`: the preset's γ, τ and α and the task's settings ({@link taskSettings}) for
  * `context`, overridden by anything in `options`. The learner shapes are checked first
  * ({@link checkAgentSpec}).
@@ -78,15 +96,7 @@ export function makeAlgorithm(
 ): OfflineAlgorithm {
   const algo = checkName("algorithm", name, ALGORITHMS);
   checkAgentSpec(spec);
-  const { context, ...rest } = options;
-  const preset = context?.preset ?? "official";
-  const coef = context ? coefficients(context.task, context.quality, preset) : null;
-  const o: AlgorithmOptions = {
-    gamma: discount(preset),
-    ...(coef ? { tau: coef.tau, cqlAlpha: coef.cqlAlpha } : {}),
-    ...(context ? taskSettings(context.task, preset) : {}),
-    ...rest,
-  };
+  const o = resolveOptions(options);
   switch (algo) {
     case "itd3":
       return itd3(spec, o);

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import type { AlgorithmOptions } from "../algos/registry.ts";
-import { makeAlgorithm } from "../algos/registry.ts";
+import { makeAlgorithm, type PresetContext, resolveOptions } from "../algos/registry.ts";
 import { type CurvePoint, type MinibatchMode, trainOffline } from "../algos/train.ts";
 import { DatasetBusyError, generateDataset, qualityName } from "../behaviour/generate.ts";
 import { datasetDir, envIdForTask, readOmarDataset } from "../data/omar_layout.ts";
@@ -120,6 +120,8 @@ export interface RunResult {
   seconds: number;
   /** The kit's git commit that finished the run, where known. */
   commit?: string;
+  /** The effective hyper-parameters it trained with ({@link resolvedRunOptions}). */
+  resolved?: AlgorithmOptions;
 }
 
 let commitCache: Promise<string | undefined> | undefined;
@@ -216,15 +218,21 @@ export async function makeRunAlgorithm(spec: RunSpec): Promise<OfflineAlgorithm>
     obsDims: task.learners.map((i) => task.obsDims[i]),
     actDim: task.actDim,
     ...("stateDim" in task && task.stateDim ? { stateDim: task.stateDim } : {}),
-  }, {
+  }, runAlgorithmOptions(spec));
+}
+
+/** The options a run's algorithm gets: its own, its seed, and the preset context of its task and data. */
+function runAlgorithmOptions(spec: RunSpec): AlgorithmOptions & { context: PresetContext } {
+  return {
     ...spec.options,
     seed: spec.seed,
-    context: {
-      task: task.name,
-      quality: spec.dataset.quality,
-      preset: spec.preset,
-    },
-  });
+    context: { task: spec.dataset.task, quality: spec.dataset.quality, preset: spec.preset },
+  };
+}
+
+/** A run's effective hyper-parameters (γ, τ, α, task settings and its own options), as written to result.json. */
+export function resolvedRunOptions(spec: RunSpec): AlgorithmOptions {
+  return resolveOptions(runAlgorithmOptions(spec));
 }
 
 /** A finished run's trained algorithm, read from `runs/<id>/model.json` under the first root holding it. */
@@ -423,6 +431,7 @@ async function trainRun(
       : {}),
     seconds: before + (performance.now() - t0) / 1000,
     commit: await gitCommit(),
+    resolved: resolvedRunOptions(spec),
   };
   await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result) + "\n");
   await Deno.remove(join(dir, "checkpoint.json")).catch(() => {});
