@@ -252,7 +252,10 @@ function gridTarget(x: GridExperiment): Target {
             `assemble with \`deno task reproduce merge ${x.name} DIR...\``;
         }
       }
-      const title = `${x.title} — profile ${ctx.profile}`;
+      const title = `${x.title} — profile ${ctx.profile}` +
+        (c.minibatches === "reseed" ? ", the authors' minibatch re-seed" : "") +
+        (c.datasets === "authors" ? ", authors-matched datasets" : "") +
+        (results.length < runs.length ? ` (partial: ${results.length} of ${runs.length} runs)` : "");
       const offlineResults = results.filter((r) => r.spec.kind !== "online");
       const parts = [await reportGrid(title, c, offlineResults, missing, ctx.outDir, x.paper, x.raw)];
       await writeProvenance(ctx, { target: x.name, listed: runs.length, results });
