@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { initBackend } from "../lib/nn/backend.ts";
 import { makeAlgorithm } from "../lib/algos/registry.ts";
-import { actorLoss, tdLoss } from "../lib/algos/actor_critic.ts";
+import { actorLoss, tdLoss } from "../lib/algos/losses.ts";
 import { cqlLoss } from "../lib/algos/cql.ts";
 import { icqActorLoss } from "../lib/algos/icq.ts";
 import { sampleActions } from "../lib/algos/samplers.ts";
