@@ -23,7 +23,7 @@ export { itd3 } from "./itd3.ts";
 export { cql, type CqlOptions } from "./cql.ts";
 export { td3bc, type Td3BcOptions } from "./td3_bc.ts";
 export { icq, type IcqOptions } from "./icq.ts";
-export { omar, type OmarOptions } from "./omar.ts";
+export { omar, type OmarOptions, omarTd3 } from "./omar.ts";
 export * from "./samplers.ts";
 export * from "./presets.ts";
 export * from "./registry.ts";

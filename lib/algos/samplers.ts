@@ -92,6 +92,21 @@ export interface SamplerResult {
   q: Float32Array;
 }
 
+/** `options` with every default of {@link sampleActions} filled in (what a run records as its sampler). */
+export function samplerSettings(options: SamplerOptions = {}): Required<SamplerOptions> {
+  return {
+    kind: options.kind ?? "softmax",
+    iterations: options.iterations ?? 3,
+    samples: options.samples ?? 10,
+    mu0: options.mu0 ?? 0,
+    sigma0: options.sigma0 ?? 2,
+    beta: options.beta ?? 1,
+    elites: options.elites ?? 5,
+    low: options.low ?? -1,
+    high: options.high ?? 1,
+  };
+}
+
 /** Runs the chosen sampler for `batch` states with `actDim`-dimensional actions. */
 export function sampleActions(
   q1: CandidateQ,
@@ -99,9 +114,10 @@ export function sampleActions(
   rng: SamplerRandom,
   options: SamplerOptions = {},
 ): SamplerResult {
-  const kind = options.kind ?? "softmax";
-  const J = options.iterations ?? 3, K = options.samples ?? 10;
-  const lo = options.low ?? -1, hi = options.high ?? 1;
+  const o = samplerSettings(options);
+  const kind = o.kind;
+  const J = o.iterations, K = o.samples;
+  const lo = o.low, hi = o.high;
   const { batch: B, actDim: D } = shape;
   const best = new Float32Array(B * D), bestQ = new Float32Array(B).fill(-Infinity);
   // candidates are k-major: candidate k of state b is row k·B + b
@@ -122,10 +138,10 @@ export function sampleActions(
     keepBest(cand, q1(cand, K * J), K * J);
     return { actions: best, q: bestQ };
   }
-  const mu = new Float32Array(B * D).fill(options.mu0 ?? 0);
-  const sigma = new Float32Array(B * D).fill(options.sigma0 ?? 2);
-  const beta = options.beta ?? 1;
-  const E = Math.min(options.elites ?? 5, K);
+  const mu = new Float32Array(B * D).fill(o.mu0);
+  const sigma = new Float32Array(B * D).fill(o.sigma0);
+  const beta = o.beta;
+  const E = Math.min(o.elites, K);
   let cand = new Float32Array(B * K * D), q: Float32Array = new Float32Array(B * K);
   // CEM carries its elites (k-major too) into the next population
   let eliteA = new Float32Array(0), eliteQ = new Float32Array(0);

@@ -4,7 +4,8 @@
  * N(0, 0.1), a replay buffer, `numEnvs` vectorized envs and one update round per vectorized step. Along
  * the run it takes a ladder of actor snapshots with their deterministic scores. Checkpoints (weights,
  * optimizer moments, streams, env state, and the replay buffer as append-only chunks) let a run that
- * outlasts a session resume exactly.
+ * outlasts a session resume exactly. With `omar`, the actors take OMAR's rectified loss (Eq. 2) instead of
+ * TD3's: the online OMAR of the paper's Fig. 3 (lower half), the same loss and sampler as offline OMAR.
  *
  * @module
  */
@@ -15,10 +16,14 @@ import { noisyPolicy, uniformRandomPolicy } from "../envs/policy.ts";
 import { type AnyTask, asEnvTask, type EnvTask } from "../envs/env_task.ts";
 import { evaluate } from "../eval/rollout.ts";
 import { makeAlgorithm } from "../algos/registry.ts";
+import type { AgentSpec } from "../algos/actor_critic.ts";
+import { type OmarOptions, omarTd3 } from "../algos/omar.ts";
+import { SAMPLERS, samplerSettings } from "../algos/samplers.ts";
+import type { OfflineAlgorithm } from "../algos/types.ts";
 import { Minibatcher } from "../algos/train.ts";
 import { decodeState, type EncodedState, encodeState } from "../nn/state.ts";
 import { type NumberRule, parseNumber } from "../util/numbers.ts";
-import { KitInputError } from "../util/errors.ts";
+import { checkName, KitInputError } from "../util/errors.ts";
 import { readJsonFile, sha256Hex, writeFileAtomic } from "../util/fs.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { KIT_VERSION } from "../util/version.ts";
@@ -69,6 +74,14 @@ export interface OnlineOptions {
   checkpointDir?: string;
   /** Update rounds between checkpoints. Default 1000. */
   checkpointEvery?: number;
+  /**
+   * OMAR's rectified actor loss `τ · MSE(π(o), â) − (1 − τ) · mean Q1(o, π(o))` in place of TD3's
+   * `−mean Q1(o, π(o))` (the online learner has no action penalty), with τ (default 0.5) and the zeroth-order
+   * sampler (default OMAR's softmax sampler, J = 3, K = 10, μ0 = 0, σ0 = 2) as offline OMAR takes them: the
+   * online OMAR of the paper's Fig. 3. The sampler draws from the learner's seeded stream, kept in the
+   * checkpoint. Default none (TD3's actor).
+   */
+  omar?: OmarOptions | null;
   /** Called after each snapshot. */
   onSnapshot?: (s: Snapshot) => void;
   /** Called after every update round with the rounds done. */
@@ -167,10 +180,30 @@ function resolveOnlineOptions(options: OnlineOptions) {
   return o;
 }
 
+/** τ and the sampler of {@link OnlineOptions.omar}, every default filled in and every number checked. */
+function resolveOmar(options: OnlineOptions) {
+  if (options.omar === undefined || options.omar === null) return null;
+  const what = (name: string) => `trainOnline: omar.${name}`;
+  const tau = parseNumber(what("tau"), options.omar.tau ?? 0.5, { min: 0, max: 1 });
+  const s = samplerSettings(options.omar.sampler);
+  checkName("omar.sampler.kind", s.kind, SAMPLERS);
+  const int = { integer: true, min: 1 };
+  parseNumber(what("sampler.iterations"), s.iterations, int);
+  parseNumber(what("sampler.samples"), s.samples, int);
+  parseNumber(what("sampler.elites"), s.elites, int);
+  parseNumber(what("sampler.mu0"), s.mu0, {});
+  parseNumber(what("sampler.sigma0"), s.sigma0, { min: 0 });
+  parseNumber(what("sampler.beta"), s.beta, {});
+  parseNumber(what("sampler.low"), s.low, {});
+  parseNumber(what("sampler.high"), s.high, { above: s.low });
+  return { tau, sampler: s };
+}
+
 /**
  * The settings that decide what an online run's checkpoint holds and what its snapshots mean: the task,
- * the prey, every learner and schedule setting (defaults filled in), but not the update rounds to reach
- * (a resumed run may go further) nor how often it checkpoints (resuming is exact either way).
+ * the prey, every learner and schedule setting (defaults filled in; `omar` only when set, so the keys of
+ * TD3 runs are those of kits before it), but not the update rounds to reach (a resumed run may go further)
+ * nor how often it checkpoints (resuming is exact either way).
  */
 export type OnlineSettings = Record<string, unknown>;
 
@@ -185,12 +218,14 @@ export function onlineSettings(anyTask: AnyTask, options: OnlineOptions): Online
 function settingsOf(baseTask: EnvTask, options: OnlineOptions, o: ResolvedOnlineOptions): OnlineSettings {
   const trainPrey = options.trainPrey ?? false;
   const { checkpointEvery: _, ...rest } = o;
+  const omar = resolveOmar(options);
   return {
     task: baseTask.name,
     trainPrey,
     preySource: ladderPreySource(baseTask, options),
     ...rest,
     hidden: [...o.hidden],
+    ...(omar ? { omar } : {}),
   };
 }
 
@@ -247,6 +282,38 @@ function learningTask(task: EnvTask, trainPrey: boolean): EnvTask {
   return { ...task, learners: Array.from({ length: task.numAgents }, (_, i) => i), prey: null };
 }
 
+/**
+ * The learner {@link trainOnline} trains for learners of `spec` with `options`: TD3 proper (target-policy
+ * smoothing 0.2 clipped at 0.5, policy delay 2, no input BatchNorm, no action penalty) on decentralized
+ * (ITD3) or centralized (MATD3) critics, with OMAR's rectified actor ({@link omarTd3}) when `options.omar`.
+ * A bad option is a {@link KitInputError} as in {@link trainOnline}.
+ */
+export function onlineLearner(spec: AgentSpec, options: OnlineOptions): OfflineAlgorithm {
+  return makeLearner(spec, resolveOnlineOptions(options), resolveOmar(options));
+}
+
+function makeLearner(
+  spec: AgentSpec,
+  o: ResolvedOnlineOptions,
+  omar: ReturnType<typeof resolveOmar>,
+): OfflineAlgorithm {
+  const settings = {
+    critic: o.critic,
+    actorLr: o.lr,
+    criticLr: o.lr,
+    gamma: o.gamma,
+    hidden: o.hidden,
+    softUpdateRate: o.softUpdateRate,
+    inputBatchNorm: false,
+    actionPenalty: 0,
+    targetNoise: 0.2,
+    targetNoiseClip: 0.5,
+    policyDelay: 2,
+    seed: o.seed,
+  };
+  return omar ? omarTd3(spec, { ...settings, ...omar }) : makeAlgorithm("itd3", spec, settings);
+}
+
 /** Trains behaviour policies online and returns the snapshot ladder (and the final actors' snapshot). */
 export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Promise<Ladder> {
   const o = resolveOnlineOptions(options);
@@ -271,20 +338,8 @@ export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Pro
     actDim: d,
     ...(sd ? { stateDim: sd } : {}),
   };
-  const algo = makeAlgorithm("itd3", spec, {
-    critic: o.critic,
-    actorLr: o.lr,
-    criticLr: o.lr,
-    gamma: o.gamma,
-    hidden: o.hidden,
-    softUpdateRate: o.softUpdateRate,
-    inputBatchNorm: false,
-    actionPenalty: 0,
-    targetNoise: 0.2,
-    targetNoiseClip: 0.5,
-    policyDelay: 2,
-    seed: o.seed,
-  });
+  const omar = resolveOmar(options);
+  const algo = makeLearner(spec, o, omar);
   // the replay buffer: a dataset whose size grows as it fills (with the state, one array every agent shares)
   const stateFields = sd
     ? {
@@ -470,7 +525,8 @@ export async function trainOnline(anyTask: AnyTask, options: OnlineOptions): Pro
       ...o,
       updates: options.updates,
       trainPrey,
-      algorithm: "itd3",
+      algorithm: omar ? "omar-td3" : "itd3",
+      ...(omar ? { omar } : {}),
       targetNoise: 0.2,
       targetNoiseClip: 0.5,
       policyDelay: 2,

@@ -58,11 +58,29 @@ export function currentKernels(): "openblas" | "wasm" {
   return gemmBackend() === "openblas" ? "openblas" : "wasm";
 }
 
+/**
+ * Online runs (`RunSpec.kind: "online"`, 1-D Spread, MATD3's centralized critics, B = 1024, 4 envs): ms
+ * per learner and update round with OpenBLAS, `a + b · learners` (the joint critic input grows with the
+ * learners); process CPU time of 100 rounds after the warm-up for n = 1..5 (2026-12-03, a loaded 2-core
+ * machine): MATD3 3.9–35.6 ms a round, online OMAR (J·K = 30 candidate critic passes every other round)
+ * 7.7–82.5 ms. The wasm kernels alone take about 1.5x.
+ */
+export const ONLINE_MS_PER_LEARNER_ROUND: Record<string, { a: number; b: number }> = {
+  itd3: { a: 3.1, b: 0.8 },
+  omar: { a: 5.3, b: 2.5 },
+};
+
 /** Estimated seconds of one run on one core (training and evaluations; not its dataset). */
 export function runSeconds(spec: RunSpec, kernels = currentKernels()): number {
   const { rounds, batchSize, evalEvery, evalEpisodes, finalEpisodes = 0 } = spec.budget;
   const episodes = (Math.floor(rounds / evalEvery) + 1) * evalEpisodes + finalEpisodes;
   const task = spec.dataset.task;
+  if (spec.kind === "online") {
+    const n = learners(task), c = ONLINE_MS_PER_LEARNER_ROUND[spec.algo] ?? ONLINE_MS_PER_LEARNER_ROUND.omar;
+    return RUN_OVERHEAD_SECONDS +
+      rounds * n * (c.a + c.b * n) / 1000 * (batchSize / 1024) * (kernels === "openblas" ? 1 : 1.5) +
+      episodes * MPE_EPISODE_SECONDS;
+  }
   const relative = taskProfile(task).mujocoRoundCost;
   if (relative !== undefined) {
     const perRound = (MUJOCO_SECONDS_PER_ROUND[spec.algo] ?? 0.1) * (batchSize / 256) * relative *

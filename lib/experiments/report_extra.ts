@@ -77,58 +77,143 @@ async function behaviourScore(root: string, r: RunResult): Promise<number> {
   return returns.reduce((a, b) => a + b, 0) / returns.length;
 }
 
+/** "n = 3" for a task of n agents (`…_n3`), else the task itself: the x axis of Figs. 2(b), 3 and 7. */
+function agentsLabel(task: string): string {
+  const m = /_n(\d+)$/.exec(task);
+  return m ? `n = ${m[1]}` : task;
+}
+
+/** One bar of an improvement report. */
+interface ImprovementRow {
+  task: string;
+  /** `offline` or `online` runs. */
+  setting: "offline" | "online";
+  column: string;
+  mean: number;
+  std: number;
+  /** Seeds. */
+  n: number;
+}
+
+/**
+ * The paper's claim on Fig. 3 (§3.2.1) next to what the kit measured: per number of agents, whether the
+ * offline gain exceeds the online one, and both halves' means.
+ */
+function fig3Claim(rows: ImprovementRow[]): string[] {
+  const off = rows.filter((r) => r.setting === "offline"), on = rows.filter((r) => r.setting === "online");
+  if (off.length === 0 || on.length === 0) return [];
+  const avg = (rs: ImprovementRow[]) => rs.reduce((a, r) => a + r.mean, 0) / rs.length;
+  const both = off.filter((r) => on.some((o) => o.task === r.task));
+  const larger = both.filter((r) => r.mean > on.find((o) => o.task === r.task)!.mean);
+  const multi = (rs: ImprovementRow[]) => rs.filter((r) => !r.task.endsWith("_n1"));
+  const single = (rs: ImprovementRow[]) => rs.filter((r) => r.task.endsWith("_n1"));
+  const lines = [
+    "paper (§3.2.1, Fig. 3): OMAR helps in all four quadrants, the offline gain ≫ the online gain, largest offline " +
+    "multi-agent",
+    `kit: offline gain > online gain at ${larger.length} of ${both.length} agent counts; mean gain offline ` +
+    `${avg(off).toFixed(1)}%, online ${avg(on).toFixed(1)}%` +
+    (multi(off).length && single(off).length
+      ? `; offline multi-agent ${avg(multi(off)).toFixed(1)}% vs single-agent ${avg(single(off)).toFixed(1)}%`
+      : "") +
+    (multi(on).length && single(on).length
+      ? `; online multi-agent ${avg(multi(on)).toFixed(1)}% vs single-agent ${avg(single(on)).toFixed(1)}%`
+      : ""),
+  ];
+  return lines;
+}
+
 /**
  * Improvement in % of raw scores per task and column: over the behaviour policy (`100 (S − S_β) / |S_β|`, S_β the
- * dataset's mean return, seed by seed) or over another column (`100 (S − S_other) / |S_other|`, means over seeds).
+ * dataset's mean return, seed by seed) or over another column (`100 (S − S_other) / |S_other|`, S seed by seed,
+ * S_other the mean over seeds), the online runs (`RunSpec.kind`) over `onlineOver` (Fig. 3's lower half). Writes
+ * `improvement.csv` and the figure `improvement.*` (one bar per number of agents and column; online and offline
+ * side by side), and, with both halves, the paper's Fig. 3 claim beside the kit's.
  */
 export async function improvementReport(
   results: RunResult[],
-  over: "behaviour" | { over: string },
+  over: "behaviour" | { over: string; onlineOver?: string },
   options: { root: string; outDir: string; title: string },
 ): Promise<string> {
-  const rows: { task: string; column: string; mean: number; std: number }[] = [];
+  const rows: ImprovementRow[] = [];
+  const settingOf = (r: RunResult) => (r.spec.kind === "online" ? "online" : "offline");
   const byTaskCol = new Map<string, RunResult[]>();
   for (const r of results) {
-    const k = `${r.spec.dataset.task}|${label(r)}`;
+    const k = `${settingOf(r)}|${r.spec.dataset.task}|${label(r)}`;
     byTaskCol.set(k, [...(byTaskCol.get(k) ?? []), r]);
   }
   for (const [k, rs] of byTaskCol) {
-    const [task, column] = k.split("|");
+    const [setting, task, column] = k.split("|") as ["offline" | "online", string, string];
     if (over === "behaviour") {
+      if (setting === "online") continue; // an online run has no dataset
       const xs = [];
       for (const r of rs) {
         const b = await behaviourScore(options.root, r);
         xs.push((100 * (r.final.score - b)) / Math.abs(b));
       }
-      rows.push({ task, column, ...meanStd(xs) });
-    } else if (column !== over.over) {
-      const base = byTaskCol.get(`${task}|${over.over}`);
+      rows.push({ task, setting, column, ...meanStd(xs), n: xs.length });
+    } else {
+      const baseline = setting === "online" ? over.onlineOver : over.over;
+      if (baseline === undefined || column === baseline) continue;
+      const base = byTaskCol.get(`${setting}|${task}|${baseline}`);
       if (!base) continue;
       const b = meanStd(base.map((r) => r.final.score)).mean;
       const xs = rs.map((r) => (100 * (r.final.score - b)) / Math.abs(b));
-      rows.push({ task, column: `${column} over ${over.over}`, ...meanStd(xs) });
+      rows.push({ task, setting, column: `${column} over ${baseline}`, ...meanStd(xs), n: xs.length });
     }
   }
-  rows.sort((a, b) => (a.task < b.task ? -1 : a.task > b.task ? 1 : a.column < b.column ? -1 : 1));
+  rows.sort((a, b) =>
+    a.setting !== b.setting
+      ? (a.setting === "offline" ? -1 : 1)
+      : a.task < b.task
+      ? -1
+      : a.task > b.task
+      ? 1
+      : a.column < b.column
+      ? -1
+      : 1
+  );
   const lines = [
-    `${options.title} — improvement (%)`,
-    "task                              column                       improvement %",
+    `${options.title} — improvement (%), mean ± std over seeds`,
+    "setting  task                              column                                 improvement %   seeds",
   ];
   for (const r of rows) {
-    lines.push(`${r.task.padEnd(33)} ${r.column.padEnd(28)} ${r.mean.toFixed(1)} ± ${r.std.toFixed(1)}`);
+    lines.push(
+      `${r.setting.padEnd(8)} ${r.task.padEnd(33)} ${r.column.padEnd(38)} ${
+        `${r.mean.toFixed(1)} ± ${r.std.toFixed(1)}`.padEnd(15)
+      } ${r.n}`,
+    );
   }
+  if (over !== "behaviour") lines.push(...fig3Claim(rows));
   await writeFileAtomic(
     join(options.outDir, "improvement.csv"),
-    ["task,column,mean,std", ...rows.map((r) => `${r.task},${r.column},${r.mean},${r.std}`)].join("\n") +
-      "\n",
+    [
+      "setting,task,column,mean,std,seeds",
+      ...rows.map((r) => `${r.setting},${r.task},${r.column},${r.mean},${r.std},${r.n}`),
+    ].join("\n") + "\n",
   );
   if (rows.length) {
+    // both halves with one column each (Fig. 3): the series are the halves, the columns go in the title
+    const settings = [...new Set(rows.map((r) => r.setting))];
+    const columnsOf = (s: string) => [...new Set(rows.filter((r) => r.setting === s).map((r) => r.column))];
+    const halves = settings.length === 2 && settings.every((s) => columnsOf(s).length === 1);
+    const short = (c: string) => c.replaceAll(" (online)", "");
     await writeFigure(
       join(options.outDir, "improvement"),
-      barsWithErrors(rows.map((r) => ({ group: r.task, series: r.column, mean: r.mean, std: r.std })), {
-        title: `${options.title}: improvement`,
-        yTitle: "improvement (%)",
-      }),
+      barsWithErrors(
+        rows.map((r) => ({
+          group: agentsLabel(r.task),
+          series: halves ? r.setting : r.column,
+          mean: r.mean,
+          std: r.std,
+        })),
+        {
+          title: halves
+            ? `${options.title}: ${settings.map((s) => `${s} ${short(columnsOf(s)[0])}`).join(", ")}`
+            : `${options.title}: improvement`,
+          yTitle: "improvement (%)",
+          xTitle: rows.every((r) => agentsLabel(r.task) !== r.task) ? "number of agents" : undefined,
+        },
+      ),
     );
   }
   return lines.join("\n");

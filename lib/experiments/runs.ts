@@ -2,7 +2,9 @@
  * One run = algorithm × dataset × seed × budget, described by a plain JSON spec. Its id is a hash of the
  * spec and the kit version; its folder holds `spec.json`, `checkpoint.json` while it trains, and
  * `result.json` and the trained `model.json` (written atomically) once done. A finished run is never redone; an interrupted one resumes
- * from its checkpoint and ends with the same numbers as an uninterrupted one.
+ * from its checkpoint and ends with the same numbers as an uninterrupted one. Online runs (`kind: "online"`,
+ * Fig. 3's lower half) train with the online learner on data they collect themselves, through the same
+ * ids, folders, locks and scheduler.
  *
  * @module
  */
@@ -16,7 +18,8 @@ import { loadPrey, type PreySource } from "../envs/prey.ts";
 import { evaluate } from "../eval/rollout.ts";
 import { normalizedScore } from "../eval/references.ts";
 import { loadTask } from "../mujoco/tasks.ts";
-import type { Preset } from "../algos/presets.ts";
+import { discount, type Preset } from "../algos/presets.ts";
+import { onlinePreset, trainOnline } from "../behaviour/online.ts";
 import { KitInputError } from "../util/errors.ts";
 import { permissionGranted } from "../util/permissions.ts";
 import {
@@ -55,6 +58,14 @@ export interface DatasetSpec {
 
 /** A run: everything that determines its numbers. */
 export interface RunSpec {
+  /**
+   * `online`: the online learner (`trainOnline`, lib/behaviour/online.ts) collects its own data: `algo`
+   * is `itd3` (TD3; MATD3 with centralized critics) or `omar` (TD3's critic with OMAR's rectified actor),
+   * `options` take only `critic`, `tau` and `sampler`, `dataset` names the task alone (quality `online`,
+   * no samples; {@link onlineRunSpec}), `budget.rounds` are update rounds and `evalEvery` / `evalEpisodes`
+   * its snapshots; γ is the preset's. Absent: an offline run (whose id is what it was before this field).
+   */
+  kind?: "online";
   /** Algorithm name. */
   algo: string;
   /** Column label in the experiment that listed it (e.g. "OMAR (CEM)"). */
@@ -133,6 +144,39 @@ export function gitCommit(): Promise<string | undefined> {
   return commitCache;
 }
 
+/** The options an online run takes (the rest of the online learner's settings are its defaults). */
+const ONLINE_OPTIONS = ["critic", "tau", "sampler"];
+
+/** The algorithms of online runs. */
+export const ONLINE_ALGORITHMS = ["itd3", "omar"] as const;
+
+/**
+ * The spec of an online run of `algo` on `task`: update `rounds` (one per vectorized env step after the
+ * warm-up) with a snapshot score every `evalEvery` rounds on `evalEpisodes` episodes.
+ */
+export function onlineRunSpec(
+  task: string,
+  run: {
+    algo: typeof ONLINE_ALGORITHMS[number];
+    label?: string;
+    options?: AlgorithmOptions;
+    preset?: Preset;
+    seed: number;
+    budget: { rounds: number; batchSize: number; evalEvery: number; evalEpisodes: number };
+  },
+): RunSpec {
+  return {
+    kind: "online",
+    algo: run.algo,
+    ...(run.label ? { label: run.label } : {}),
+    preset: run.preset ?? "official",
+    options: run.options ?? {},
+    dataset: { task, quality: "online", seed: run.seed, samples: 0 },
+    seed: run.seed,
+    budget: { ...run.budget },
+  };
+}
+
 /** Deterministic JSON: keys sorted at every level. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
@@ -158,13 +202,8 @@ export function datasetRoot(root: string, ds: DatasetSpec): string {
 }
 
 /** Reads a finished run's result, or null. */
-export async function readResult(dir: string): Promise<RunResult | null> {
-  try {
-    return JSON.parse(await Deno.readTextFile(join(dir, "result.json"))) as RunResult;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw new KitInputError(`${dir}/result.json: unreadable (${(err as Error).message})`);
-  }
+export function readResult(dir: string): Promise<RunResult | null> {
+  return readJsonFile<RunResult>(join(dir, "result.json"));
 }
 
 /** The trained algorithm's state (weights, optimizer moments) in a finished run's folder. */
@@ -221,7 +260,9 @@ export function datasetFolder(root: string, ds: DatasetSpec): string {
 /** Seconds between looks at a dataset or run that another process is making. */
 const POLL_SECONDS = 2;
 
-const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+/** Waits `seconds`. */
+export const sleep = (seconds: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 /**
  * Makes (or finds) the run's dataset; returns its folder. Safe against concurrent workers and processes:
@@ -312,7 +353,8 @@ export async function executeRun(spec: RunSpec, root: string): Promise<RunResult
     for await (const e of Deno.readDir(dir)) {
       if (e.name.endsWith(".tmp")) await Deno.remove(join(dir, e.name)).catch(() => {});
     }
-    return (await readResult(dir)) ?? await trainRun(spec, { id, dir, root });
+    return (await readResult(dir)) ??
+      await (spec.kind === "online" ? trainOnlineRun : trainRun)(spec, { id, dir, root });
   } finally {
     await lock.release();
   }
@@ -384,5 +426,79 @@ async function trainRun(
   };
   await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result) + "\n");
   await Deno.remove(join(dir, "checkpoint.json")).catch(() => {});
+  return result;
+}
+
+/**
+ * Trains online run `id` (its lock held; {@link RunSpec.kind}): the online learner with its checkpoint in
+ * `runs/<id>/online/` (resumed exactly), the snapshot scores as the learning curve. Leaves no model.
+ */
+async function trainOnlineRun(
+  spec: RunSpec,
+  at: { id: string; dir: string; root: string },
+): Promise<RunResult> {
+  const { id, dir } = at;
+  const algo = spec.algo;
+  if (!(ONLINE_ALGORITHMS as readonly string[]).includes(algo)) {
+    throw new KitInputError(
+      `online run ${id}: algorithm "${algo}" has no online learner; expected one of: ${
+        ONLINE_ALGORITHMS.join(", ")
+      }`,
+    );
+  }
+  const extra = Object.keys(spec.options).filter((k) => !ONLINE_OPTIONS.includes(k));
+  if (extra.length) {
+    throw new KitInputError(
+      `online run ${id}: options ${extra.join(", ")} are not online-run options (${
+        ONLINE_OPTIONS.join(", ")
+      })`,
+    );
+  }
+  await writeFileAtomic(join(dir, "spec.json"), JSON.stringify(spec, null, 2) + "\n");
+  const task = await loadTask(spec.dataset.task);
+  const prey = "world" in task && task.prey !== null
+    ? await loadPrey(task, { source: spec.dataset.prey ?? "original" })
+    : null;
+  const t0 = performance.now();
+  const elapsedFile = join(dir, "elapsed.json");
+  const before = await readElapsed(elapsedFile);
+  const checkpointDir = join(dir, "online");
+  const { rounds, batchSize, evalEvery, evalEpisodes } = spec.budget;
+  const ladder = await trainOnline(task, {
+    ...onlinePreset(task.name),
+    updates: rounds,
+    batchSize,
+    snapshotEvery: evalEvery,
+    snapshotEpisodes: evalEpisodes,
+    gamma: discount(spec.preset),
+    seed: spec.seed,
+    critic: spec.options.critic,
+    omar: algo === "omar" ? { tau: spec.options.tau, sampler: spec.options.sampler } : null,
+    prey,
+    ...(prey ? { preySource: spec.dataset.prey ?? "original" } : {}),
+    checkpointDir,
+    checkpointEvery: Math.max(10, Math.round(rounds / 20)),
+    onSnapshot: () => {
+      writeTextFileAtomicSync(
+        elapsedFile,
+        JSON.stringify({ seconds: before + (performance.now() - t0) / 1000 }),
+      );
+    },
+  });
+  const curve: CurvePoint[] = ladder.snapshots.map((s) => ({
+    round: s.updates,
+    score: s.score,
+    normalized: null,
+  }));
+  const result: RunResult = {
+    id,
+    spec,
+    curve,
+    final: curve[curve.length - 1],
+    best: curve.reduce((a, b) => (b.score > a.score ? b : a)),
+    seconds: before + (performance.now() - t0) / 1000,
+  };
+  await writeFileAtomic(join(dir, "result.json"), JSON.stringify(result) + "\n");
+  await Deno.remove(checkpointDir, { recursive: true }).catch(() => {});
   return result;
 }

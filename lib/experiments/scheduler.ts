@@ -23,6 +23,7 @@ import {
   runId,
   type RunResult,
   type RunSpec,
+  sleep,
 } from "./runs.ts";
 
 /** Which part of the runs this process does. */
@@ -223,7 +224,7 @@ export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promis
           pending.push(r);
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
+        await sleep(POLL_SECONDS);
       }
     }
   }
@@ -250,7 +251,8 @@ async function runInWorkers(
   const worker = async () => {
     for (let r = next(); r; r = next()) {
       const key = JSON.stringify(r.spec.dataset);
-      const makes = !making.has(key) && !(await datasetReady(r.spec.dataset));
+      // (an online run collects its own data: no dataset to make)
+      const makes = r.spec.kind !== "online" && !making.has(key) && !(await datasetReady(r.spec.dataset));
       if (makes) making.add(key);
       const dir = join(o.root, "runs", r.id);
       await Deno.mkdir(dir, { recursive: true });

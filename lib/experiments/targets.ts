@@ -20,7 +20,7 @@ import { Progress } from "../util/progress.ts";
 import type { Profile } from "./profiles.ts";
 import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./references.ts";
 import { collectResults, runAll, type Shard, shardRuns } from "./scheduler.ts";
-import { GRID_EXPERIMENTS, type GridExperiment } from "./variants.ts";
+import { GRID_EXPERIMENTS, type GridExperiment, type OnlineGrid, onlineGridRuns } from "./variants.ts";
 import { improvementReport, landscapeTarget, writeCurves } from "./report_extra.ts";
 import { gridColumns, type GridConfig, gridRuns, reportGrid } from "./table1.ts";
 import { type Evaluation, gitCommit, type RunResult } from "./runs.ts";
@@ -154,37 +154,63 @@ export function profileCuts(c: GridConfig, paper: GridConfig): string {
     : `NOT the paper's protocol: ${cuts.join(", ")}; ${seeds(c.seeds)} (paper ${paper.seeds})`;
 }
 
+/** An online grid with the `--seeds` and `--tasks` overrides of the offline one applied. */
+function onlineWithOverrides(g: OnlineGrid, o: Record<string, string>): OnlineGrid {
+  const tasks = o.tasks
+    ? o.tasks.split(",").map((s) => s.trim()).filter((t) => g.tasks.includes(t))
+    : g.tasks;
+  return {
+    ...g,
+    tasks,
+    ...(o.seeds ? { seeds: parseNumber("--seeds", o.seeds, { integer: true, min: 1 }) } : {}),
+  };
+}
+
 function gridTarget(x: GridExperiment): Target {
   return {
     name: x.name,
     description: x.description,
     quickCuts() {
       const cuts = profileCuts(x.config("quick"), x.config("paper"));
-      if (cuts.endsWith("on 2 seeds (paper 5)")) return undefined;
-      return x.quickWhy ? `${cuts} — ${x.quickWhy}` : cuts;
+      const online = x.online?.("quick").cuts;
+      if (cuts.endsWith("on 2 seeds (paper 5)")) return online ? `${cuts}; online: ${online}` : undefined;
+      return (x.quickWhy ? `${cuts} — ${x.quickWhy}` : cuts) + (online ? `; online: ${online}` : "");
     },
     async cost(profile, jobs) {
       const { runs } = await gridRuns(x.config(profile));
-      return `~${formatDuration(estimateSeconds(runs, jobs))}`;
+      const online = x.online ? onlineGridRuns(x.online(profile)) : [];
+      return `~${formatDuration(estimateSeconds([...runs, ...online], jobs))}`;
     },
     async run(ctx) {
       const c = applyGridOverrides(x.config(ctx.profile), ctx.overrides);
-      const { runs, missing } = await gridRuns(c);
+      const { runs: offline, missing } = await gridRuns(c);
+      const og = x.online ? onlineWithOverrides(x.online(ctx.profile), ctx.overrides) : null;
+      const online = og ? onlineGridRuns(og) : [];
+      const runs = [...offline, ...online];
       await Deno.mkdir(ctx.outDir, { recursive: true });
       await writeFileAtomic(
         join(ctx.outDir, "config.json"),
-        JSON.stringify({ target: x.name, profile: ctx.profile, ...c }, null, 2) + "\n",
+        JSON.stringify(
+          { target: x.name, profile: ctx.profile, ...c, ...(og ? { online: og } : {}) },
+          null,
+          2,
+        ) +
+          "\n",
       );
       const est = estimateSeconds(runs, ctx.jobs);
       console.log(
-        `${runs.length} runs (${
+        `${offline.length} runs (${
           gridColumns(c).length
         } columns × ${c.tasks.length} tasks × ${c.qualities.length} qualities × ${c.seeds} seeds` +
+          (og
+            ? ` + ${online.length} online runs (${og.columns.length} columns × ${og.tasks.length} tasks × ${og.seeds} seeds)`
+            : "") +
           `${missing.length ? `, ${missing.length} cells without a ladder` : ""}); estimated ${
             formatDuration(est)
           } on ${ctx.jobs} core(s)` +
           ` (measured per-round costs, ${currentKernels()} kernels)` +
-          (ctx.profile === "paper" ? "" : `\n${profileCuts(c, x.config("paper"))}`),
+          (ctx.profile === "paper" ? "" : `\n${profileCuts(c, x.config("paper"))}`) +
+          (og?.cuts ? `\nonline: ${og.cuts}` : ""),
       );
       let results: RunResult[];
       if (ctx.reportOnly) {
@@ -227,12 +253,36 @@ function gridTarget(x: GridExperiment): Target {
         }
       }
       const title = `${x.title} — profile ${ctx.profile}`;
-      const parts = [await reportGrid(title, c, results, missing, ctx.outDir, x.paper, x.raw)];
+      const offlineResults = results.filter((r) => r.spec.kind !== "online");
+      const parts = [await reportGrid(title, c, offlineResults, missing, ctx.outDir, x.paper, x.raw)];
       await writeProvenance(ctx, { target: x.name, listed: runs.length, results });
+      if (og) {
+        // the online runs' scores: the same table, quality "online", under online/
+        const onlineConfig: GridConfig = {
+          ...c,
+          tasks: og.tasks,
+          qualities: ["online"],
+          algos: og.columns.map((col) => col.algo),
+          columns: og.columns.map((col) => ({ ...col, options: col.options ?? {} })),
+          seeds: og.seeds,
+        };
+        const onlineResults = results.filter((r) => r.spec.kind === "online");
+        parts.push(
+          await reportGrid(
+            `${title} — online runs`,
+            onlineConfig,
+            onlineResults,
+            [],
+            join(ctx.outDir, "online"),
+            null,
+            true,
+          ),
+        );
+      }
       if (x.curves) {
         parts.push(
           `learning curves: ${
-            (await writeCurves(results, ctx.outDir, { title: x.title, raw: x.raw })).length
+            (await writeCurves(offlineResults, ctx.outDir, { title: x.title, raw: x.raw })).length
           } figures in ${ctx.outDir}`,
         );
       }
@@ -247,7 +297,7 @@ function gridTarget(x: GridExperiment): Target {
       }
       if (x.landscape) {
         parts.push(
-          await landscapeTarget(results, x.landscape, {
+          await landscapeTarget(offlineResults, x.landscape, {
             roots: [ctx.root, ...(ctx.mergeRoots ?? [])],
             outDir: ctx.outDir,
             title: x.title.replace(/ \(.*\)$/, ""),

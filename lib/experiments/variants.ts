@@ -8,6 +8,9 @@
 import { type Column, type GridConfig, gridDefaults, PAPER_TABLE1 } from "./table1.ts";
 import type { Profile } from "./profiles.ts";
 import { qualityName } from "../behaviour/generate.ts";
+import type { AlgorithmOptions } from "../algos/registry.ts";
+import type { Preset } from "../algos/presets.ts";
+import { type ONLINE_ALGORITHMS, onlineRunSpec, type RunSpec } from "./runs.ts";
 
 type Cell = [number, number];
 /** Paper values keyed quality → task → column label. */
@@ -33,12 +36,125 @@ export interface GridExperiment {
   raw?: boolean;
   /** Also draw learning curves (Fig. 9 style). */
   curves?: boolean;
-  /** Report the improvement over the behaviour policy (%) instead of the score (Figs. 2b, 3, 7). */
-  improvement?: "behaviour" | { over: string };
+  /**
+   * Report the improvement (%) over the behaviour policy or over a column (Figs. 2b, 3, 7); `onlineOver`:
+   * the column the online runs' improvement is over (Fig. 3's lower half).
+   */
+  improvement?: "behaviour" | { over: string; onlineOver?: string };
+  /** Online runs beside the grid's offline ones (Fig. 3's lower half): their grid for a profile. */
+  online?: (profile: Profile) => OnlineGrid;
   /** Why its quick profile cuts more than seeds from the paper's protocol (shown by `reproduce list`). */
   quickWhy?: string;
   /** Also run the Q-landscape study (Fig. 2c) on the trained model of this run of the grid. */
   landscape?: { task: string; algo: string; seed: number };
+}
+
+/** One column of an online grid: the online learner as TD3 (`itd3`) or with OMAR's actor (`omar`). */
+export interface OnlineColumn {
+  /** Label in tables and figures. */
+  label: string;
+  /** `itd3` or `omar`. */
+  algo: typeof ONLINE_ALGORITHMS[number];
+  /** `critic`, `tau`, `sampler`. */
+  options?: Record<string, unknown>;
+}
+
+/** Online runs of a grid experiment: columns × tasks × seeds, each trained online (`RunSpec.kind`). */
+export interface OnlineGrid {
+  /** Tasks. */
+  tasks: string[];
+  /** Columns. */
+  columns: OnlineColumn[];
+  /** Seeds 0..seeds−1. */
+  seeds: number;
+  /** Update rounds per task. */
+  rounds: Record<string, number>;
+  /** Minibatch size. */
+  batchSize: number;
+  /** Snapshots (scores) per run, besides the untrained one: every `rounds / snapshots` rounds. */
+  snapshots: number;
+  /** Episodes per snapshot score. */
+  evalEpisodes: number;
+  /** Preset (γ). */
+  preset: Preset;
+  /** What the profile cuts from the paper profile's online runs, in one line (undefined at paper). */
+  cuts?: string;
+}
+
+/** The run specs of an online grid (seed-major, like the offline grids). */
+export function onlineGridRuns(g: OnlineGrid): RunSpec[] {
+  const runs: RunSpec[] = [];
+  for (let seed = 0; seed < g.seeds; seed++) {
+    for (const task of g.tasks) {
+      const rounds = g.rounds[task];
+      for (const col of g.columns) {
+        runs.push(onlineRunSpec(task, {
+          algo: col.algo,
+          label: col.label,
+          options: (col.options ?? {}) as AlgorithmOptions,
+          preset: g.preset,
+          seed,
+          budget: {
+            rounds,
+            batchSize: g.batchSize,
+            evalEvery: Math.max(1, Math.round(rounds / g.snapshots)),
+            evalEpisodes: g.evalEpisodes,
+          },
+        }));
+      }
+    }
+  }
+  return runs;
+}
+
+/**
+ * Fig. 3's lower half: online OMAR over online MATD3 on Spread, n = 1..5 ("we build our method upon
+ * MATD3 ... evaluate the performance improvement percentage of our method over MATD3", §3.2.1). Both are
+ * the behaviour ladders' online learner (lib/behaviour/online.ts: TD3 with smoothing and policy delay, 4
+ * envs, 10k warm-up steps, B = 1024, lr 1e-3) on centralized critics; OMAR adds the rectified actor loss
+ * with the paper's τ = 0.5 (Eq. 2, App. C.1.2; the authors' code has no online OMAR, and its spread τ of
+ * 1.0 would drop the Q term) and the offline sampler (softmax, J = 3, K = 10, μ0 = 0, σ0 = 2). Paper
+ * profile: the ladders' budgets (10k updates for n ≤ 3, 20k for n = 4, 5), 5 seeds; quick: 3000 updates
+ * on 2 seeds (~16 min per seed on one core); smoke: 20 updates.
+ */
+function spreadOnline(profile: Profile): OnlineGrid {
+  const tasks = SPREAD_N.map((n) => `spread_1d_n${n}`);
+  const paperRounds = (t: string) => (t.endsWith("n4") || t.endsWith("n5") ? 20_000 : 10_000);
+  const rounds = (f: (t: string) => number) => Object.fromEntries(tasks.map((t) => [t, f(t)]));
+  const critic = { critic: "centralized" as const };
+  const base = {
+    tasks,
+    columns: [
+      { label: "MATD3 (online)", algo: "itd3" as const, options: critic },
+      { label: "OMAR (online)", algo: "omar" as const, options: { ...critic, tau: 0.5 } },
+    ],
+    preset: "official" as const,
+  };
+  if (profile === "smoke") {
+    return {
+      ...base,
+      seeds: 2,
+      rounds: rounds(() => 20),
+      batchSize: 64,
+      snapshots: 2,
+      evalEpisodes: 3,
+      cuts: "20 updates, batch 64, 3 episodes per score (paper profile 10k/20k updates, batch 1024, 100)",
+    };
+  }
+  return {
+    ...base,
+    seeds: profile === "quick" ? 2 : 5,
+    rounds: rounds(profile === "quick" ? () => 3000 : paperRounds),
+    batchSize: 1024,
+    snapshots: 20,
+    evalEpisodes: 100,
+    ...(profile === "quick"
+      ? {
+        cuts:
+          "3000 updates per run (paper profile: the ladders' 10k for n ≤ 3, 20k for n = 4, 5), 2 seeds (5)",
+      }
+      : {}),
+  };
 }
 
 const omar = (label: string, options: Record<string, unknown>): Column => ({ label, algo: "omar", options });
@@ -348,11 +464,13 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
   {
     name: "fig3",
     raw: true,
-    description: "OMAR's improvement over MA-CQL on Spread for n = 1..5 (offline)",
-    title: "Figure 3 (OMAR over MA-CQL vs number of agents)",
+    description:
+      "OMAR's improvement on Spread for n = 1..5: over MA-CQL offline (upper half), over MATD3 online (lower half)",
+    title: "Figure 3 (OMAR's improvement vs number of agents)",
     config: (p) => ({ ...spreadBase(p, SPREAD_N.map((n) => `spread_1d_n${n}`)), algos: ["cql", "omar"] }),
     paper: null,
-    improvement: { over: "MA-CQL" },
+    improvement: { over: "MA-CQL", onlineOver: "MATD3 (online)" },
+    online: spreadOnline,
   },
   {
     name: "fig7",
