@@ -18,6 +18,7 @@ import { td3ActorLoss, tdCriticLoss } from "../lib/algos/itd3.ts";
 import { cqlCriticLoss } from "../lib/algos/cql.ts";
 import { td3bcActorLoss } from "../lib/algos/td3_bc.ts";
 import { icqAwrLoss } from "../lib/algos/icq.ts";
+import { omarActorLoss } from "../lib/algos/omar.ts";
 import { ALGORITHMS, makeAlgorithm } from "../lib/algos/registry.ts";
 import { ActorCritic } from "../lib/algos/actor_critic.ts";
 import type { RoundBatches } from "../lib/algos/types.ts";
@@ -69,6 +70,14 @@ function fastVsAutograd<O extends string, C extends LossConstants>(
 
 const FLOAT32 = 1e-5;
 
+/** OMAR's constants with the sampler winning on some states and losing on others. */
+function omarConstants(q1: tf.Tensor) {
+  const sampledQ = tf.add(q1, uniform([B], -1, 1));
+  const wins = tf.sum(tf.cast(tf.greater(sampledQ, q1), "int32")).dataSync()[0];
+  assert(wins > 0 && wins < B, `sampler wins on ${wins} of ${B} states`);
+  return { sampled: uniform([B, D], -1, 1), sampledQ, tau: 0.6, c: 0.2 };
+}
+
 Deno.test("every built-in loss's fast path equals autograd of its expression (values, gradients, metrics)", () => {
   const q1 = uniform([B]), q2 = uniform([B]), y = uniform([B]), pi = uniform([B, D], -1, 1);
   const a = uniform([B, D], -1, 1);
@@ -85,6 +94,7 @@ Deno.test("every built-in loss's fast path equals autograd of its expression (va
     ],
     ["td3+bc actor", fastVsAutograd(td3bcActorLoss, { pi, q1 }, { a, alpha: 2.5, c: 0.2 })],
     ["icq actor", fastVsAutograd(icqAwrLoss, { pi }, { a, w: uniform([B], 0, 3), c: 0.3 })],
+    ["omar actor", fastVsAutograd(omarActorLoss, { pi, q1 }, omarConstants(q1))],
   ];
   for (const [what, err] of cases) {
     assert(err <= FLOAT32, `${what}: fast path vs autograd, relative error ${err}`);

@@ -24,16 +24,12 @@ import type { AdamState } from "../nn/optim.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { KitInputError } from "../util/errors.ts";
 import {
-  type ActorLossGrads,
   type Loss,
   lossAndGrads,
   type LossConstants,
   type LossGradients,
   type LossResult,
-  values,
 } from "./losses.ts";
-/** TRANSITIONAL re-export for omar.ts until it moves to the loss seam. */
-export { actorLoss } from "./losses.ts";
 import type { AlgorithmState, OfflineAlgorithm, RoundBatches } from "./types.ts";
 
 /** Observation sizes of the learners (env order) and the action size. */
@@ -392,25 +388,6 @@ export class ActorCritic {
       maxGradNorm: this.options.maxGradNorm,
     });
     return r;
-  }
-
-  /** TRANSITIONAL (until omar.ts moves to {@link ActorCritic.actorUpdate}): the old hand-gradient actor step. */
-  actorStep(
-    k: number,
-    ts: AgentTensors[],
-    loss: (pi: Float32Array, q1: Float32Array) => ActorLossGrads,
-  ): number {
-    const ag = this.agents[k];
-    const { out: pi, trace } = ag.actor.forwardTrace(ts[k].obs, { training: true, updateStats: true });
-    const { q1, trace: ct } = this.criticForward(k, ts, pi, 1);
-    const { value, dPi, dQ1 } = loss(values(pi), values(q1));
-    const { dAct } = ag.critic.backward(ct, tf.tensor(dQ1!, q1.shape), null, {
-      paramGrads: false,
-      actionGrad: true,
-    });
-    const dPiTotal = tf.add(tf.tensor(dPi, pi.shape), this.ownActionGrad(k, dAct!)) as tf.Tensor2D;
-    ag.actorOpt.stepFlat(ag.actor.backwardFlat(trace, dPiTotal), { maxGradNorm: this.options.maxGradNorm });
-    return value;
   }
 
   /**
