@@ -41,6 +41,7 @@ const TORCH_MODE: Record<string, string> = {
   icq: "itd3",
   cql: "cql",
   omar: "omar",
+  "omar-qnorm": "omar",
 };
 
 const USAGE = `usage:

@@ -19,6 +19,7 @@ import { cqlCriticLoss } from "../lib/algos/cql.ts";
 import { td3bcActorLoss } from "../lib/algos/td3_bc.ts";
 import { icqAwrLoss } from "../lib/algos/icq.ts";
 import { omarActorLoss } from "../lib/algos/omar.ts";
+import { omarQnormActorLoss } from "../lib/algos/omar_qnorm.ts";
 import { ALGORITHMS, makeAlgorithm } from "../lib/algos/registry.ts";
 import { ActorCritic } from "../lib/algos/actor_critic.ts";
 import type { RoundBatches } from "../lib/algos/types.ts";
@@ -135,6 +136,31 @@ Deno.test("a loss without a fast path is differentiated by autograd in either mo
       assertEquals(r.metrics, {});
     });
   }
+});
+
+Deno.test("omar-qnorm's loss (expression only): value and autograd gradients equal a float64 derivation", () => {
+  // L = (1 − τ)(−λ mean Q1) + τ mean((π − â)²) + c mean(π²), λ = 1 / mean|Q1| constant, â constant:
+  // ∂L/∂Q1 = −(1 − τ) λ / B, ∂L/∂π = (2τ (π − â) + 2c π) / (B d)
+  assertEquals(omarQnormActorLoss.fast, undefined);
+  const q1 = uniform([B]), pi = uniform([B, D], -1, 1);
+  const k = omarConstants(q1);
+  tf.tidy(() => {
+    const r = lossAndGrads(omarQnormActorLoss, { pi, q1 }, k, "fast");
+    const [qv, pv, sv, sq] = [q1, pi, k.sampled, k.sampledQ].map((t) => Array.from(t.dataSync()));
+    const lambda = B / qv.reduce((s, x) => s + Math.abs(x), 0);
+    const hat = pv.map((p, i) => (sq[Math.floor(i / D)] > qv[Math.floor(i / D)] ? sv[i] : p));
+    const n = B * D;
+    const value = (1 - k.tau) * -lambda * qv.reduce((s, x) => s + x, 0) / B +
+      k.tau * pv.reduce((s, p, i) => s + (p - hat[i]) ** 2, 0) / n +
+      k.c * pv.reduce((s, p) => s + p * p, 0) / n;
+    assert(relErr([r.value], [value]) <= FLOAT32, `value ${r.value} vs ${value}`);
+    assert(relErr([r.metrics.lambda], [lambda]) <= FLOAT32, "λ");
+    const wins = qv.filter((q, b) => sq[b] > q).length;
+    assert(relErr([r.metrics.rectifiedFraction], [wins / B]) <= FLOAT32, "rectified fraction");
+    assert(relErr(r.grads.q1.dataSync(), qv.map(() => (-(1 - k.tau) * lambda) / B)) <= FLOAT32, "∂/∂Q1");
+    const dPi = pv.map((p, i) => (2 * k.tau * (p - hat[i]) + 2 * k.c * p) / n);
+    assert(relErr(r.grads.pi.dataSync(), dPi) <= FLOAT32, "∂/∂π");
+  });
 });
 
 Deno.test("criticUpdate refuses an output that is no Q value of the learner's traced critic forward", () => {
