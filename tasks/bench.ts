@@ -125,7 +125,9 @@ runMain(async () => {
       console.log(
         `update rounds/s, ${task.name}, ${task.learners.length} learners, B=${batchSize}, ${critic} critics, tfjs ${backend}, ${kernels}, ${lossGradients} loss gradients, one core`,
       );
-      console.log(`algo         kit rounds/s   ms/round${flags.compare ? "   torch (mode)          ratio" : ""}`);
+      console.log(
+        `algo         kit rounds/s   ms/round${flags.compare ? "   torch (mode)          ratio" : ""}`,
+      );
     }
     for (const algo of algos) {
       const r = benchTrain(algo, task, { rounds, batchSize, prey, algorithm: { critic, lossGradients } });

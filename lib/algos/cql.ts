@@ -16,7 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ActorCritic, type ActorCriticOptions, type AgentSpec, type AgentTensors } from "./actor_critic.ts";
 import { td3ActorLoss } from "./itd3.ts";
-import { defineLoss, meanOf, mse, sum, tdLoss } from "./losses.ts";
+import { defineLoss, type Loss, meanOf, mse, sum, tdLoss } from "./losses.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
 /** Options of the CQL regulariser (MA-CQL and OMAR). */
@@ -138,7 +138,7 @@ export interface CqlConstants extends Record<string, tf.Tensor | number> {
  * `c2`): `L_Q = Σ_j mean((Q_j − y)²) + α · cql`, `cql = Σ_j mean_b(T · logsumexp_k((C_j − log p) / T) − Q_j)`;
  * reports `cqlTerm` (`cql`) and `qMean`. Fast path: {@link cqlLoss}.
  */
-export const cqlCriticLoss = defineLoss({
+export const cqlCriticLoss: Loss<"q1" | "q2" | "c1" | "c2", CqlConstants> = defineLoss({
   name: "cql critic loss",
   outputs: ["q1", "q2", "c1", "c2"],
   expression: ({ q1, q2, c1, c2 }, { y, logP, alpha, T }: CqlConstants) => {

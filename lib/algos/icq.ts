@@ -16,7 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ActorCritic, type ActorCriticOptions, type AgentSpec, type AgentTensors } from "./actor_critic.ts";
 import { tdCriticLoss } from "./itd3.ts";
-import { type ActorLossGrads, defineLoss, meanSquare, sum } from "./losses.ts";
+import { type ActorLossGrads, defineLoss, type Loss, meanSquare, sum } from "./losses.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
 /** Options of MA-ICQ. */
@@ -58,7 +58,7 @@ export function icqActorLoss(
  * MA-ICQ's actor loss `L_π` over π `[B, d]`, with the dataset actions a `[B, d]`, the weights w `[B]` and
  * c as constants. Fast path: {@link icqActorLoss}.
  */
-export const icqAwrLoss = defineLoss({
+export const icqAwrLoss: Loss<"pi", { a: tf.Tensor; w: tf.Tensor; c: number }> = defineLoss({
   name: "icq actor loss (weighted regression)",
   outputs: ["pi"],
   expression: ({ pi }, { a, w, c }: { a: tf.Tensor; w: tf.Tensor; c: number }) =>

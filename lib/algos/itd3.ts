@@ -12,14 +12,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ActorCritic, type ActorCriticOptions, type AgentSpec, type AgentTensors } from "./actor_critic.ts";
-import { actorLoss, defineLoss, meanOf, meanSquare, mse, sum, tdLoss } from "./losses.ts";
+import { actorLoss, defineLoss, type Loss, meanOf, meanSquare, mse, sum, tdLoss } from "./losses.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
 /**
  * The TD critic loss `L_Q = mean((Q1 − y)²) + mean((Q2 − y)²)` (`F.mse_loss` per head) over Q_j(o, a)
  * and the target y `[B]`; reports `qMean = mean Q1(o, a)`. Fast path: {@link tdLoss}.
  */
-export const tdCriticLoss = defineLoss({
+export const tdCriticLoss: Loss<"q1" | "q2", { y: tf.Tensor }> = defineLoss({
   name: "td critic loss",
   outputs: ["q1", "q2"],
   expression: ({ q1, q2 }, { y }: { y: tf.Tensor }) => ({
@@ -36,7 +36,7 @@ export const tdCriticLoss = defineLoss({
  * The ITD3 (and MA-CQL) actor loss `L_π = −mean Q1(o, π(o)) + c · mean(π(o)²)` over π `[B, d]` and
  * Q1(o, π(o)) `[B]`. Fast path: {@link actorLoss} with κ = 1.
  */
-export const td3ActorLoss = defineLoss({
+export const td3ActorLoss: Loss<"pi" | "q1", { c: number }> = defineLoss({
   name: "td3 actor loss",
   outputs: ["pi", "q1"],
   expression: ({ pi, q1 }, { c }: { c: number }) => sum(tf.neg(tf.mean(q1)), tf.mul(c, meanSquare(pi))),

@@ -54,7 +54,7 @@ export function rectifiedAction(
  * OMAR's actor loss `L_π` over π `[B, d]` and Q1(o, π(o)) `[B]`; reports `rectifiedFraction`, the share
  * of states whose â came from the sampler. Fast path: {@link actorLoss} with κ = 1 − τ, ρ = τ, t = â.
  */
-export const omarActorLoss = defineLoss({
+export const omarActorLoss: Loss<"pi" | "q1", OmarConstants> = defineLoss({
   name: "omar actor loss",
   outputs: ["pi", "q1"],
   expression: ({ pi, q1 }, k: OmarConstants) => {

@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ActorCritic, type ActorCriticOptions, type AgentSpec } from "./actor_critic.ts";
 import { cqlCriticStep, type CqlOptions, resolveCql } from "./cql.ts";
-import { defineLoss, detach, meanSquare, mse, sum } from "./losses.ts";
+import { defineLoss, detach, type Loss, meanSquare, mse, sum } from "./losses.ts";
 import { omarActorPhase, type OmarConstants, type OmarOptions, rectifiedAction } from "./omar.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
@@ -30,7 +30,7 @@ import type { OfflineAlgorithm } from "./types.ts";
  * The Q-normalised OMAR actor loss over π `[B, d]` and Q1(o, π(o)) `[B]`, with OMAR's constants; reports
  * `rectifiedFraction` and λ. No fast path.
  */
-export const omarQnormActorLoss = defineLoss({
+export const omarQnormActorLoss: Loss<"pi" | "q1", OmarConstants> = defineLoss({
   name: "q-normalised omar actor loss",
   outputs: ["pi", "q1"],
   expression: ({ pi, q1 }, k: OmarConstants) => {

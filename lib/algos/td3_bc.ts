@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ActorCritic, type ActorCriticOptions, type AgentSpec } from "./actor_critic.ts";
 import { tdCriticStep } from "./itd3.ts";
-import { actorLoss, defineLoss, detach, meanSquare, mse, sum } from "./losses.ts";
+import { actorLoss, defineLoss, detach, type Loss, meanSquare, mse, sum } from "./losses.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
 /** Options of MA-TD3+BC. */
@@ -24,7 +24,7 @@ export interface Td3BcOptions {
  * MA-TD3+BC's actor loss over π `[B, d]` and Q1(o, π(o)) `[B]`, with the dataset actions a, α and c as
  * constants; reports λ. Fast path: {@link actorLoss} with κ = λ and t = a.
  */
-export const td3bcActorLoss = defineLoss({
+export const td3bcActorLoss: Loss<"pi" | "q1", { a: tf.Tensor; alpha: number; c: number }> = defineLoss({
   name: "td3+bc actor loss",
   outputs: ["pi", "q1"],
   expression: ({ pi, q1 }, { a, alpha, c }: { a: tf.Tensor; alpha: number; c: number }) => {
