@@ -85,6 +85,43 @@ function cqlCandidates(ac: ActorCritic, k: number, ts: AgentTensors[], o: Resolv
   return { actions: tf.concat(actions, 0), logDensity: all };
 }
 
+/** Constants of {@link cqlCriticLoss}. */
+export interface CqlConstants extends Record<string, tf.Tensor | number> {
+  /** The TD target y `[B]`. */
+  y: tf.Tensor;
+  /** log p(a_k) of the candidates `[K, B]` (k-major). */
+  logP: tf.Tensor;
+  /** α. */
+  alpha: number;
+  /** T. */
+  T: number;
+}
+
+/**
+ * MA-CQL's critic loss over Q_j(o, a) `[B]` (`q1`, `q2`) and the candidates' Q_j(o, a_k) `[K, B]` (`c1`,
+ * `c2`): `L_Q = Σ_j mean((Q_j − y)²) + α · cql`, `cql = Σ_j mean_b(T · logsumexp_k((C_j − log p) / T) − Q_j)`;
+ * reports `cqlTerm` (`cql`) and `qMean`. Fast path: {@link cqlLoss}.
+ */
+export const cqlCriticLoss: Loss<"q1" | "q2" | "c1" | "c2", CqlConstants> = defineLoss({
+  name: "cql critic loss",
+  outputs: ["q1", "q2", "c1", "c2"],
+  expression: ({ q1, q2, c1, c2 }, { y, logP, alpha, T }) => {
+    // per head: mean_b( T · logsumexp_k((Q_j(o, a_k) − log p(a_k)) / T) − Q_j(o, a) )
+    const head = (c: tf.Tensor, q: tf.Tensor) =>
+      tf.mean(tf.sub(tf.mul(T, tf.logSumExp(tf.div(tf.sub(c, logP), T), 0)), q));
+    const cql = sum(head(c1, q1), head(c2, q2));
+    return { loss: sum(mse(q1, y), mse(q2, y), tf.mul(alpha, cql)), cqlTerm: cql, qMean: tf.mean(q1) };
+  },
+  fast: ({ q1, q2, c1, c2 }, { y, logP, alpha, T }) => {
+    const r = cqlLoss([q1, q2], [c1, c2], y, logP, alpha, T);
+    return {
+      value: r.value,
+      grads: { q1: r.dQ[0], q2: r.dQ[1], c1: r.dC[0], c2: r.dC[1] },
+      metrics: { cqlTerm: r.cqlTerm, qMean: meanOf(q1) },
+    };
+  },
+});
+
 /**
  * MA-CQL's critic loss `Σ_j MSE(Q_j, y) + α Σ_j mean_b (lse_j(b) − Q_j(b))` with
  * `lse_j(b) = T log Σ_k exp((C_j[k, b] − log p[k, b]) / T)` over the candidates' Q values `C_j` `[K·B]`
@@ -120,42 +157,6 @@ export function cqlLoss(
   });
   return { value: td + alpha * cqlTerm, cqlTerm, dQ, dC };
 }
-
-/** Constants of {@link cqlCriticLoss}. */
-export interface CqlConstants extends Record<string, tf.Tensor | number> {
-  /** The TD target y `[B]`. */
-  y: tf.Tensor;
-  /** log p(a_k) of the candidates `[K, B]` (k-major). */
-  logP: tf.Tensor;
-  /** α. */
-  alpha: number;
-  /** T. */
-  T: number;
-}
-
-/**
- * MA-CQL's critic loss over Q_j(o, a) `[B]` (`q1`, `q2`) and the candidates' Q_j(o, a_k) `[K, B]` (`c1`,
- * `c2`): `L_Q = Σ_j mean((Q_j − y)²) + α · cql`, `cql = Σ_j mean_b(T · logsumexp_k((C_j − log p) / T) − Q_j)`;
- * reports `cqlTerm` (`cql`) and `qMean`. Fast path: {@link cqlLoss}.
- */
-export const cqlCriticLoss: Loss<"q1" | "q2" | "c1" | "c2", CqlConstants> = defineLoss({
-  name: "cql critic loss",
-  outputs: ["q1", "q2", "c1", "c2"],
-  expression: ({ q1, q2, c1, c2 }, { y, logP, alpha, T }: CqlConstants) => {
-    const gap = (c: tf.Tensor, q: tf.Tensor) =>
-      tf.mean(tf.sub(tf.mul(T, tf.logSumExp(tf.div(tf.sub(c, logP), T), 0)), q));
-    const cql = sum(gap(c1, q1), gap(c2, q2));
-    return { loss: sum(mse(q1, y), mse(q2, y), tf.mul(alpha, cql)), cqlTerm: cql, qMean: tf.mean(q1) };
-  },
-  fast: ({ q1, q2, c1, c2 }, { y, logP, alpha, T }) => {
-    const r = cqlLoss([q1, q2], [c1, c2], y, logP, alpha, T);
-    return {
-      value: r.value,
-      grads: { q1: r.dQ[0], q2: r.dQ[1], c1: r.dC[0], c2: r.dC[1] },
-      metrics: { cqlTerm: r.cqlTerm, qMean: meanOf(q1) },
-    };
-  },
-});
 
 /**
  * The critic step of MA-CQL and OMAR for learner k: {@link cqlCriticLoss} on Q_j(o, a) and the Q_j of the

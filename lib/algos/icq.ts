@@ -33,6 +33,21 @@ function batchSoftmaxWeights(x: tf.Tensor, beta: number): tf.Tensor {
 }
 
 /**
+ * MA-ICQ's actor loss `L_π` over π `[B, d]`, with the dataset actions a `[B, d]`, the weights w `[B]` and
+ * c as constants. Fast path: {@link icqActorLoss}.
+ */
+export const icqAwrLoss: Loss<"pi", { a: tf.Tensor; w: tf.Tensor; c: number }> = defineLoss({
+  name: "icq actor loss (weighted regression)",
+  outputs: ["pi"],
+  expression: ({ pi }, { a, w, c }) =>
+    sum(tf.mean(tf.mul(w, tf.sum(tf.squaredDifference(pi, a), 1))), tf.mul(c, meanSquare(pi))),
+  fast: ({ pi }, { a, w, c }) => {
+    const { value, dPi } = icqActorLoss(pi, a, w, c);
+    return { value, grads: { pi: dPi } };
+  },
+});
+
+/**
  * MA-ICQ's actor loss `mean_b w_b ‖π_b − a_b‖² + c · mean(π²)` over π and a `[B, d]`, weights w `[B]`, and
  * its gradient `∂/∂π = 2 w_b (π − a) / B + 2 c π / (B d)`.
  */
@@ -53,21 +68,6 @@ export function icqActorLoss(
   }
   return { value: reg / b + (c * pen) / n, dPi, dQ1: null };
 }
-
-/**
- * MA-ICQ's actor loss `L_π` over π `[B, d]`, with the dataset actions a `[B, d]`, the weights w `[B]` and
- * c as constants. Fast path: {@link icqActorLoss}.
- */
-export const icqAwrLoss: Loss<"pi", { a: tf.Tensor; w: tf.Tensor; c: number }> = defineLoss({
-  name: "icq actor loss (weighted regression)",
-  outputs: ["pi"],
-  expression: ({ pi }, { a, w, c }: { a: tf.Tensor; w: tf.Tensor; c: number }) =>
-    sum(tf.mean(tf.mul(w, tf.sum(tf.squaredDifference(pi, a), 1))), tf.mul(c, meanSquare(pi))),
-  fast: ({ pi }, { a, w, c }) => {
-    const { value, dPi } = icqActorLoss(pi, a, w, c);
-    return { value, grads: { pi: dPi } };
-  },
-});
 
 /** Builds MA-ICQ. */
 export function icq(spec: AgentSpec, options: ActorCriticOptions & IcqOptions = {}): OfflineAlgorithm {

@@ -22,7 +22,7 @@ import type { OfflineAlgorithm } from "./types.ts";
 export const tdCriticLoss: Loss<"q1" | "q2", { y: tf.Tensor }> = defineLoss({
   name: "td critic loss",
   outputs: ["q1", "q2"],
-  expression: ({ q1, q2 }, { y }: { y: tf.Tensor }) => ({
+  expression: ({ q1, q2 }, { y }) => ({
     loss: sum(mse(q1, y), mse(q2, y)),
     qMean: tf.mean(q1),
   }),
@@ -39,7 +39,7 @@ export const tdCriticLoss: Loss<"q1" | "q2", { y: tf.Tensor }> = defineLoss({
 export const td3ActorLoss: Loss<"pi" | "q1", { c: number }> = defineLoss({
   name: "td3 actor loss",
   outputs: ["pi", "q1"],
-  expression: ({ pi, q1 }, { c }: { c: number }) => sum(tf.neg(tf.mean(q1)), tf.mul(c, meanSquare(pi))),
+  expression: ({ pi, q1 }, { c }) => sum(tf.neg(tf.mean(q1)), tf.mul(c, meanSquare(pi))),
   fast: ({ pi, q1 }, { c }) => {
     const { value, dPi, dQ1 } = actorLoss(pi, q1, { qWeight: 1, penalty: c });
     return { value, grads: { pi: dPi, q1: dQ1! } };

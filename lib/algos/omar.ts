@@ -57,7 +57,7 @@ export function rectifiedAction(
 export const omarActorLoss: Loss<"pi" | "q1", OmarConstants> = defineLoss({
   name: "omar actor loss",
   outputs: ["pi", "q1"],
-  expression: ({ pi, q1 }, k: OmarConstants) => {
+  expression: ({ pi, q1 }, k) => {
     const { aHat, fromSampler } = rectifiedAction(pi, q1, k);
     return {
       loss: sum(

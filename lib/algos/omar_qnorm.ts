@@ -33,7 +33,7 @@ import type { OfflineAlgorithm } from "./types.ts";
 export const omarQnormActorLoss: Loss<"pi" | "q1", OmarConstants> = defineLoss({
   name: "q-normalised omar actor loss",
   outputs: ["pi", "q1"],
-  expression: ({ pi, q1 }, k: OmarConstants) => {
+  expression: ({ pi, q1 }, k) => {
     const { aHat, fromSampler } = rectifiedAction(pi, q1, k);
     const lambda = tf.div(1, tf.mean(tf.abs(detach(q1))));
     return {

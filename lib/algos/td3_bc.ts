@@ -27,7 +27,7 @@ export interface Td3BcOptions {
 export const td3bcActorLoss: Loss<"pi" | "q1", { a: tf.Tensor; alpha: number; c: number }> = defineLoss({
   name: "td3+bc actor loss",
   outputs: ["pi", "q1"],
-  expression: ({ pi, q1 }, { a, alpha, c }: { a: tf.Tensor; alpha: number; c: number }) => {
+  expression: ({ pi, q1 }, { a, alpha, c }) => {
     const lambda = tf.div(alpha, tf.mean(tf.abs(detach(q1))));
     return { loss: sum(tf.neg(tf.mul(lambda, tf.mean(q1))), mse(pi, a), tf.mul(c, meanSquare(pi))), lambda };
   },
