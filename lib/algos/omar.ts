@@ -57,13 +57,13 @@ export function rectifiedAction(
 export const omarActorLoss: Loss<"pi" | "q1", OmarConstants> = defineLoss({
   name: "omar actor loss",
   outputs: ["pi", "q1"],
-  expression: ({ pi, q1 }, k) => {
-    const { aHat, fromSampler } = rectifiedAction(pi, q1, k);
+  expression: ({ pi, q1 }, { sampled, sampledQ, tau, c }) => {
+    const { aHat, fromSampler } = rectifiedAction(pi, q1, { sampled, sampledQ });
     return {
       loss: sum(
-        tf.mul(1 - k.tau, tf.neg(tf.mean(q1))),
-        tf.mul(k.tau, mse(pi, aHat)),
-        tf.mul(k.c, meanSquare(pi)),
+        tf.mul(1 - tau, tf.neg(tf.mean(q1))),
+        tf.mul(tau, mse(pi, aHat)),
+        tf.mul(c, meanSquare(pi)),
       ),
       rectifiedFraction: tf.mean(tf.cast(fromSampler, "float32")),
     };
