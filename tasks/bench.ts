@@ -4,12 +4,15 @@
  *   env   [--task T] [--envs 1000] [--seconds 1] [--json]     env steps/s, single env and vectorized
  *         (T may be a SMAC-like task, e.g. smac_2s3z: random available actions, finished battles restart)
  *   train [--algo A|all] [--task cooperative_navigation|halfcheetah_2x3|…] [--critic decentralized|centralized]
- *         [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off] [--compare] [--json]
+ *         [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off] [--loss-gradients fast|autograd]
+ *         [--compare] [--json]
  *         update rounds/s (all learners); --compare runs the PyTorch reference of the authors' step
  *         (../shared/bench/omar_step_torch.py, one thread) right after each, in the same minute;
  *         --native off runs the network passes as tfjs ops instead of the native wasm kernels; the
  *         native kernels' large matrix products use OpenBLAS through FFI when it loads (--allow-ffi,
- *         libopenblas installed, OMAR_BLAS not 0; see lib/nn/blas.ts), and the header says which
+ *         libopenblas installed, OMAR_BLAS not 0; see lib/nn/blas.ts), and the header says which;
+ *         --loss-gradients autograd differentiates every loss's expression with tfjs autograd instead of
+ *         the built-in losses' hand-derived fast paths (lib/algos/losses.ts)
  *
  * @module
  */
@@ -22,6 +25,7 @@ import { referenceDir } from "../lib/util/paths.ts";
 import { REPO_ROOT } from "../lib/util/repo.ts";
 import { ALGORITHMS } from "../lib/algos/registry.ts";
 import { benchTrain } from "../lib/algos/bench.ts";
+import { LOSS_GRADIENTS } from "../lib/algos/losses.ts";
 import { loadTask } from "../lib/mujoco/tasks.ts";
 import { type BackendName, initBackend } from "../lib/nn/backend.ts";
 import { gemmBackend, nativeFma, setNativeKernels } from "../lib/nn/native.ts";
@@ -37,12 +41,14 @@ const TORCH_MODE: Record<string, string> = {
   icq: "itd3",
   cql: "cql",
   omar: "omar",
+  "omar-qnorm": "omar",
 };
 
 const USAGE = `usage:
   deno task bench env   [--task T] [--envs 1000] [--seconds 1] [--json]
   deno task bench train [--algo A|all] [--task cooperative_navigation] [--critic decentralized|centralized]
-                        [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off] [--compare] [--json]`;
+                        [--rounds 20] [--batch 1024] [--backend wasm|cpu] [--native on|off]
+                        [--loss-gradients fast|autograd] [--compare] [--json]`;
 
 async function torchReference(mode: string, batch: number, rounds: number): Promise<number | null> {
   const script = join(REPO_ROOT, "..", "shared", "bench", "omar_step_torch.py");
@@ -84,6 +90,7 @@ runMain(async () => {
     batch: { type: "string" },
     backend: { type: "string", default: "wasm" },
     native: { type: "string", default: "on" },
+    "loss-gradients": { type: "string", default: "fast" },
     compare: { type: "boolean" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -108,6 +115,7 @@ runMain(async () => {
       ? [...ALGORITHMS]
       : [checkName("algorithm", flags.algo as string, ALGORITHMS)];
     const critic = checkName("critic", flags.critic as string, ["decentralized", "centralized"]);
+    const lossGradients = checkName("loss gradients", flags["loss-gradients"] as string, LOSS_GRADIENTS);
     const task = await loadTask((flags.task as string | undefined) ?? "cooperative_navigation");
     const prey = "world" in task && task.prey !== null ? await loadPrey(task) : null;
     if (flags.compare && task.name !== "cooperative_navigation") {
@@ -115,12 +123,14 @@ runMain(async () => {
     }
     if (!flags.json) {
       console.log(
-        `update rounds/s, ${task.name}, ${task.learners.length} learners, B=${batchSize}, ${critic} critics, tfjs ${backend}, ${kernels}, one core`,
+        `update rounds/s, ${task.name}, ${task.learners.length} learners, B=${batchSize}, ${critic} critics, tfjs ${backend}, ${kernels}, ${lossGradients} loss gradients, one core`,
       );
-      console.log(`algo     kit rounds/s   ms/round${flags.compare ? "   torch (mode)          ratio" : ""}`);
+      console.log(
+        `algo         kit rounds/s   ms/round${flags.compare ? "   torch (mode)          ratio" : ""}`,
+      );
     }
     for (const algo of algos) {
-      const r = benchTrain(algo, task, { rounds, batchSize, prey, algorithm: { critic } });
+      const r = benchTrain(algo, task, { rounds, batchSize, prey, algorithm: { critic, lossGradients } });
       const torch = flags.compare ? await torchReference(TORCH_MODE[algo], batchSize, rounds) : null;
       if (flags.json) {
         console.log(
@@ -130,6 +140,7 @@ runMain(async () => {
             kernels,
             gemm,
             critic,
+            lossGradients,
             torchStepsPerSecond: torch,
             torchMode: flags.compare ? TORCH_MODE[algo] : null,
           }),
@@ -142,7 +153,7 @@ runMain(async () => {
               `${(r.roundsPerSecond / torch).toFixed(2)}x`
           : "";
         console.log(
-          `${algo.padEnd(8)} ${r.roundsPerSecond.toFixed(2).padStart(12)} ${
+          `${algo.padEnd(12)} ${r.roundsPerSecond.toFixed(2).padStart(12)} ${
             r.msPerRound.toFixed(1).padStart(10)
           }${cmp}`,
         );

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { initBackend } from "../lib/nn/backend.ts";
 import { makeAlgorithm } from "../lib/algos/registry.ts";
-import { actorLoss, tdLoss } from "../lib/algos/actor_critic.ts";
+import { actorLoss, tdLoss } from "../lib/algos/losses.ts";
 import { cqlLoss } from "../lib/algos/cql.ts";
 import { icqActorLoss } from "../lib/algos/icq.ts";
 import { sampleActions } from "../lib/algos/samplers.ts";
@@ -310,6 +310,42 @@ Deno.test("OMAR: τ = 0 is MA-CQL's actor; τ = 1 imitates â = argmax{sampled b
   });
   close(metrics.actorLoss, actor / 2, "rectified actor loss");
   assert(metrics.rectifiedFraction >= 0 && metrics.rectifiedFraction <= 1);
+});
+
+Deno.test("omar-qnorm (a loss written only as an expression): (1 − τ)(−λ mean Q1) + τ MSE(π, â) + c mean π², λ = 1/mean|Q1|, by hand", () => {
+  const round = tinyRound(8);
+  const tau = 0.6;
+  const { s0, s1, metrics } = runOnce("omar-qnorm", { cqlAlpha: 1, tau }, round);
+  // the algorithm's stream: agent 0's CQL draws, agent 0's sampler, agent 1's CQL draws, agent 1's sampler
+  const draws = Rng.fromSeed(0, "algorithm");
+  let actor = 0, lambdas = 0, rectified = 0;
+  round.batches.forEach((b, k) => {
+    draws.fillUniform(new Float32Array(10 * B * ACT), -1, 1);
+    const obs = rowsOf(b.obs, OBS);
+    const critic = agentNets(s1, k).critic;
+    const q1 = (cand: Float32Array, K: number) =>
+      Float32Array.from(
+        criticFwd(critic, Array.from({ length: K * B }, (_, r) => obs[r % B]), rowsOf(cand, ACT))[0],
+      );
+    const { actions, q } = sampleActions(q1, { batch: B, actDim: ACT }, draws);
+    const pi = actorFwd(agentNets(s0, k).actor, obs);
+    const [qpi] = criticFwd(critic, obs, pi);
+    const wins = qpi.map((v, i) => q[i] > v);
+    const hat = pi.map((p, i) => (wins[i] ? Array.from(actions.subarray(i * ACT, (i + 1) * ACT)) : p));
+    const lambda = 1 / mean(qpi.map(Math.abs));
+    actor += (1 - tau) * -lambda * mean(qpi) +
+      tau * mean(pi.flat().map((x, i) => (x - hat.flat()[i]) ** 2)) +
+      1e-3 * mean(pi.flat().map((x) => x * x));
+    lambdas += lambda;
+    rectified += mean(wins.map(Number));
+  });
+  close(metrics.actorLoss, actor / 2, "q-normalised rectified actor loss");
+  close(metrics.lambda, lambdas / 2, "λ");
+  close(metrics.rectifiedFraction, rectified / 2, "rectified fraction");
+  // the same draws and critic as OMAR; only the actor's loss differs
+  const plain = runOnce("omar", { cqlAlpha: 1, tau }, round).metrics;
+  close(metrics.criticLoss, plain.criticLoss, "OMAR's critic");
+  assert(Math.abs(metrics.actorLoss - plain.actorLoss) > 1e-3, "a different actor loss than OMAR's");
 });
 
 Deno.test("MATD3 on the global state (MaMuJoCo): Q_i(s, a_1..a_N); a batch without the state is a named error", () => {

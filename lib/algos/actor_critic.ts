@@ -6,11 +6,10 @@
  * global state (HalfCheetah's 17-D, MaMuJoCo's MATD3) centralized critics see `Q_i(s, a_1..a_N)`.
  *
  * Networks run forward with a trace and backward by hand (lib/nn, native kernels on the wasm backend).
- * The losses are short sums over a minibatch of the network outputs (Q values, π(o)): each algorithm
- * writes its loss and the loss's gradients with respect to those outputs out by hand ({@link tdLoss},
- * {@link actorLoss}, MA-CQL's regulariser), computed in float64 over the values read back, and the
- * networks' backward passes take it from there; tests/algos_test.ts checks every one against tfjs
- * autograd of the same expression.
+ * The losses are short sums over a minibatch of the network outputs (Q values, π(o)), each stated by its
+ * algorithm as a tfjs expression ({@link Loss}, lib/algos/losses.ts): {@link ActorCritic.criticUpdate}
+ * and {@link ActorCritic.actorUpdate} evaluate the networks, take `∂loss/∂output` from the loss (its
+ * hand-derived fast path, or tfjs autograd of its expression) and run the networks' backward passes.
  *
  * @module
  */
@@ -24,6 +23,13 @@ import { type CriticTrace, TwinCritic } from "../nn/twin_critic.ts";
 import type { AdamState } from "../nn/optim.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import { KitInputError } from "../util/errors.ts";
+import {
+  type Loss,
+  lossAndGrads,
+  type LossConstants,
+  type LossGradients,
+  type LossResult,
+} from "./losses.ts";
 import type { AlgorithmState, OfflineAlgorithm, RoundBatches } from "./types.ts";
 
 /** Observation sizes of the learners (env order) and the action size. */
@@ -69,6 +75,21 @@ export interface ActorCriticOptions {
   targetNoiseClip?: number;
   /** Critic updates per actor and target update (TD3's policy delay). Default 1 (the authors' code). */
   policyDelay?: number;
+  /**
+   * How `∂loss/∂output` is obtained: `fast` (default) uses a loss's hand-derived fast path where it has
+   * one and tfjs autograd of its expression otherwise; `autograd` differentiates every loss's expression.
+   */
+  lossGradients?: LossGradients;
+}
+
+/** Q values of one traced critic forward: `[B]` on `[B, act]` actions, `[K, B]` on candidates. */
+export interface CriticOutputs {
+  /** Head 1. */
+  q1: tf.Tensor;
+  /** Head 2 (null when only Q1 was evaluated). */
+  q2: tf.Tensor | null;
+  /** What the backward pass needs. */
+  trace: CriticTrace;
 }
 
 /** The networks and optimizers of one learner. */
@@ -107,92 +128,6 @@ export interface AgentTensors {
   nextState: tf.Tensor2D | null;
 }
 
-/** A tensor's values (a copy read back from the backend). */
-export function values(t: tf.Tensor): Float32Array {
-  return t.dataSync() as Float32Array;
-}
-
-/** The mean of some values (float64). */
-export function meanOf(x: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i];
-  return s / x.length;
-}
-
-/**
- * The TD critic loss `Σ_j MSE(Q_j, y)` (`F.mse_loss` per head, Q_j and y `[B]`) and its gradients
- * `∂/∂Q_j = 2 (Q_j − y) / B`.
- */
-export function tdLoss(
-  qs: readonly Float32Array[],
-  y: Float32Array,
-): { value: number; grads: Float32Array[] } {
-  const n = y.length;
-  let value = 0;
-  const grads = qs.map((q) => {
-    const g = new Float32Array(n);
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      const e = q[i] - y[i];
-      s += e * e;
-      g[i] = (2 * e) / n;
-    }
-    value += s / n;
-    return g;
-  });
-  return { value, grads };
-}
-
-/** Terms of {@link actorLoss}. */
-export interface ActorLossTerms {
-  /** κ of `−κ · mean Q1(o, π(o))`. */
-  qWeight: number;
-  /** Regression target t `[B, act]` of `ρ · MSE(π, t)` (none when absent). */
-  target?: Float32Array | null;
-  /** ρ. Default 1. */
-  targetWeight?: number;
-  /** c of the code's `c · mean(π²)` penalty. */
-  penalty: number;
-}
-
-/** A loss value and its gradients with respect to π(o) `[B, act]` and Q1(o, π(o)) `[B]`. */
-export interface ActorLossGrads {
-  /** The loss. */
-  value: number;
-  /** ∂/∂π. */
-  dPi: Float32Array;
-  /** ∂/∂Q1 (null when the loss has no critic term). */
-  dQ1: Float32Array | null;
-}
-
-/**
- * The actor loss `−κ · mean Q1(o, π) + ρ · MSE(π, t) + c · mean(π²)` (ITD3 and MA-CQL: κ = 1, ρ = 0;
- * MA-TD3+BC: κ = λ, t = a; OMAR: κ = 1 − τ, ρ = τ, t = â) over π `[B, d]` and Q1 `[B]`, with
- * `∂/∂Q1 = −κ / B` and `∂/∂π = (2ρ (π − t) + 2c π) / (B d)`.
- */
-export function actorLoss(pi: Float32Array, q1: Float32Array, terms: ActorLossTerms): ActorLossGrads {
-  const b = q1.length, n = pi.length;
-  const { qWeight: kappa, penalty: c } = terms;
-  const t = terms.target ?? null, rho = terms.targetWeight ?? 1;
-  const dQ1 = new Float32Array(b).fill(-kappa / b);
-  const dPi = new Float32Array(n);
-  let sq = 0, reg = 0, pen = 0;
-  for (let i = 0; i < b; i++) sq += q1[i];
-  for (let i = 0; i < n; i++) {
-    const p = pi[i];
-    pen += p * p;
-    let g = 2 * c * p;
-    if (t !== null) {
-      const e = p - t[i];
-      reg += e * e;
-      g += 2 * rho * e;
-    }
-    dPi[i] = g / n;
-  }
-  const value = -kappa * (sq / b) + (t !== null ? (rho * reg) / n : 0) + (c * pen) / n;
-  return { value, dPi, dQ1 };
-}
-
 /** The shared machinery: networks, optimizers, critic inputs, targets, updates, policy and state. */
 export class ActorCritic {
   /** Learner shapes. */
@@ -224,6 +159,7 @@ export class ActorCritic {
       targetNoise: options.targetNoise ?? 0,
       targetNoiseClip: options.targetNoiseClip ?? 0.5,
       policyDelay: options.policyDelay ?? 1,
+      lossGradients: options.lossGradients ?? "fast",
     };
     this.options = o;
     const init = Rng.fromSeed(o.seed, "weights");
@@ -366,57 +302,92 @@ export class ActorCritic {
   }
 
   /**
-   * Critic forward with a trace for learner k on dataset actions (or `[K, B, act]` candidates); both
-   * heads unless `heads: 1`. Train-mode BatchNorm, as the code.
+   * Critic forward with a trace for learner k on learner k's actions `ak` (dataset actions, π(o), or
+   * `[K, B, act]` candidates): Q values `[B]` (`[K, B]` for candidates) of both heads unless `heads: 1`.
+   * Train-mode BatchNorm, as the code. The Q values can be outputs of a loss in
+   * {@link ActorCritic.criticUpdate}.
    */
-  criticForward(k: number, ts: AgentTensors[], ak: tf.Tensor, heads: 1 | 2 = 2) {
-    return this.agents[k].critic.forwardTrace(this.criticObs(k, ts), this.criticAct(k, ts, ak), {
-      heads,
-      training: true,
-      updateStats: false,
-    });
+  criticForward(k: number, ts: AgentTensors[], ak: tf.Tensor, heads: 1 | 2 = 2): CriticOutputs {
+    const { q1, q2, trace } = this.agents[k].critic.forwardTrace(
+      this.criticObs(k, ts),
+      this.criticAct(k, ts, ak),
+      { heads, training: true, updateStats: false },
+    );
+    const flat = (q: tf.Tensor) => (ak.rank === 2 ? q.reshape([-1]) : q);
+    const out = { q1: flat(q1), q2: q2 === null ? null : flat(q2), trace };
+    this.#traced.set(out.q1, { k, trace, head: 0 });
+    if (out.q2 !== null) this.#traced.set(out.q2, { k, trace, head: 1 });
+    return out;
   }
 
-  /** Applies critic gradients summed over several evaluations `[(trace, dQ1, dQ2)]`: clip, Adam. */
-  criticStep(k: number, parts: [CriticTrace, tf.Tensor, tf.Tensor | null][]): void {
+  /** Which critic forward (learner, trace, head) produced each Q-value tensor. */
+  #traced = new WeakMap<tf.Tensor, { k: number; trace: CriticTrace; head: 0 | 1 }>();
+
+  /**
+   * One critic update of learner k on `loss`, whose outputs are Q values of {@link ActorCritic.criticForward}
+   * calls of this round: `∂loss/∂Q` from the loss (fast path or autograd, per `lossGradients`), through
+   * every traced forward into the critic's weights (summed), gradient-norm clip, Adam. Returns the loss.
+   */
+  criticUpdate<O extends string, C extends LossConstants>(
+    k: number,
+    loss: Loss<O, C>,
+    outputs: Record<O, tf.Tensor>,
+    constants: C,
+  ): LossResult<O> {
+    const r = lossAndGrads(loss, outputs, constants, this.options.lossGradients);
+    // gradients per forward pass, in the order the loss names its outputs
+    const parts = new Map<CriticTrace, (tf.Tensor | null)[]>();
+    for (const name of loss.outputs) {
+      const src = this.#traced.get(outputs[name]);
+      if (src === undefined || src.k !== k) {
+        throw new Error(`${loss.name}: output ${name} is not a Q value of learner ${k}'s criticForward`);
+      }
+      const d = parts.get(src.trace) ?? [null, null];
+      d[src.head] = r.grads[name];
+      parts.set(src.trace, d);
+    }
     const critic = this.agents[k].critic;
     let flat: tf.Tensor1D | null = null;
-    for (const [trace, d1, d2] of parts) flat = critic.backwardFlat(trace, d1, d2, flat);
+    for (const [trace, [d1, d2]] of parts) {
+      flat = critic.backwardFlat(trace, d1 ?? tf.zerosLike(d2!), d2, flat);
+    }
     this.agents[k].criticOpt.stepFlat(flat!, { maxGradNorm: this.options.maxGradNorm });
+    return r;
   }
 
   /**
-   * One actor step for learner k: `π = π_k(o)` (train mode, updating its running statistics), `Q1(o, π)`,
-   * the algorithm's loss of their values with its gradients (`loss(π, Q1)`, see {@link actorLoss}), then
-   * through the critic into π and through the actor into its weights. Returns the loss value.
+   * One actor update of learner k on `loss`, whose outputs are among `pi` = π_k(o_k) `[B, act]` (train
+   * mode, updating its running statistics) and `q1` = Q1_k(o, π) `[B]` (evaluated only when the loss
+   * reads it; centralized critics see the dataset's actions of the other learners): `∂loss/∂π` plus
+   * `∂loss/∂Q1` through the critic into π, then through the actor into its weights; clip, Adam.
    */
-  actorStep(
+  actorUpdate<O extends "pi" | "q1", C extends LossConstants>(
     k: number,
     ts: AgentTensors[],
-    loss: (pi: Float32Array, q1: Float32Array) => ActorLossGrads,
-  ): number {
+    loss: Loss<O, C>,
+    constants: C,
+  ): LossResult<O> {
     const ag = this.agents[k];
     const { out: pi, trace } = ag.actor.forwardTrace(ts[k].obs, { training: true, updateStats: true });
-    const { q1, trace: ct } = this.criticForward(k, ts, pi, 1);
-    const { value, dPi, dQ1 } = loss(values(pi), values(q1));
-    const { dAct } = ag.critic.backward(ct, tf.tensor(dQ1!, q1.shape), null, {
-      paramGrads: false,
-      actionGrad: true,
-    });
-    const dPiTotal = tf.add(tf.tensor(dPi, pi.shape), this.ownActionGrad(k, dAct!)) as tf.Tensor2D;
-    ag.actorOpt.stepFlat(ag.actor.backwardFlat(trace, dPiTotal), { maxGradNorm: this.options.maxGradNorm });
-    return value;
-  }
-
-  /** An actor step whose loss does not involve the critic (`loss(π)`, e.g. MA-ICQ's weighted regression). */
-  actorStepWithoutCritic(k: number, ts: AgentTensors[], loss: (pi: Float32Array) => ActorLossGrads): number {
-    const ag = this.agents[k];
-    const { out: pi, trace } = ag.actor.forwardTrace(ts[k].obs, { training: true, updateStats: true });
-    const { value, dPi } = loss(values(pi));
-    ag.actorOpt.stepFlat(ag.actor.backwardFlat(trace, tf.tensor2d(dPi, pi.shape)), {
+    const reads = (name: "pi" | "q1") => (loss.outputs as readonly string[]).includes(name);
+    const critic = reads("q1") ? this.criticForward(k, ts, pi, 1) : null;
+    const outputs: Partial<Record<"pi" | "q1", tf.Tensor>> = { pi };
+    if (critic !== null) outputs.q1 = critic.q1;
+    const r = lossAndGrads(loss, outputs as Record<O, tf.Tensor>, constants, this.options.lossGradients);
+    const grads = r.grads as Partial<Record<"pi" | "q1", tf.Tensor>>;
+    let dPi = grads.pi ?? null;
+    if (critic !== null) {
+      const { dAct } = ag.critic.backward(critic.trace, grads.q1!, null, {
+        paramGrads: false,
+        actionGrad: true,
+      });
+      const viaQ = this.ownActionGrad(k, dAct!);
+      dPi = dPi === null ? viaQ : tf.add(dPi, viaQ);
+    }
+    ag.actorOpt.stepFlat(ag.actor.backwardFlat(trace, dPi as tf.Tensor2D), {
       maxGradNorm: this.options.maxGradNorm,
     });
-    return value;
+    return r;
   }
 
   /**
@@ -450,14 +421,14 @@ export class ActorCritic {
   }
 
   /**
-   * Runs `step` (one actor update, returning its loss) `actorUpdates` times on actor rounds — every
-   * `policyDelay`-th round — and returns the last loss, or null on the other rounds.
+   * Runs `step` (one actor update) `actorUpdates` times on actor rounds — every `policyDelay`-th round —
+   * and returns the last result, or null on the other rounds.
    */
-  actorPhase(step: () => number): number | null {
+  actorPhase<T>(step: () => T): T | null {
     if (!this.actorRound) return null;
-    let loss = 0;
-    for (let u = 0; u < this.options.actorUpdates; u++) loss = step();
-    return loss;
+    let last: T | null = null;
+    for (let u = 0; u < this.options.actorUpdates; u++) last = step();
+    return last;
   }
 
   /**

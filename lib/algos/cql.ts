@@ -1,25 +1,22 @@
 /**
  * MA-CQL: ITD3 with the conservative regulariser of Eq. (1) on each critic,
  * `α · E_D[ log Σ_a exp Q(o, a) − Q(o, a_D) ]`, as the authors' code computes it on MPE: the log-sum-exp
- * runs over K = 10 uniform actions per state with the log-density correction `− log 0.5^{|A|}`, temperature
- * 1, no log K, for each head: `cql = mean(lse_1 − Q_1(o, a)) + mean(lse_2 − Q_2(o, a))`. The fuller
- * variant (`cqlActions: "uniform+policy"`) adds K noisy π(o) and K noisy π(o') actions with their
- * Gaussian log-density (the code's HalfCheetah branch subtracts the density itself; the kit uses the
- * log-density).
+ * runs over K = 10 uniform actions a_k per state with the log-density correction `− log 0.5^{|A|}`,
+ * temperature T = 1, no log K, for each head:
+ *
+ *     L_Q = Σ_j mean((Q_j(o, a) − y)²) + α · Σ_j mean_b( T · logsumexp_k((Q_j(o, a_k) − log p(a_k)) / T) − Q_j(o, a) )
+ *     L_π = −mean Q1(o, π(o)) + c · mean(π(o)²)       (ITD3's)
+ *
+ * The fuller variant (`cqlActions: "uniform+policy"`) adds K noisy π(o) and K noisy π(o') actions with
+ * their Gaussian log-density (the code's HalfCheetah branch subtracts the density itself; the kit uses
+ * the log-density).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  ActorCritic,
-  type ActorCriticOptions,
-  actorLoss,
-  type AgentSpec,
-  type AgentTensors,
-  meanOf,
-  tdLoss,
-  values,
-} from "./actor_critic.ts";
+import { ActorCritic, type ActorCriticOptions, type AgentSpec, type AgentTensors } from "./actor_critic.ts";
+import { td3ActorLoss } from "./itd3.ts";
+import { defineLoss, type Loss, meanOf, mse, sum, tdLoss } from "./losses.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
 /** Options of the CQL regulariser (MA-CQL and OMAR). */
@@ -88,6 +85,43 @@ function cqlCandidates(ac: ActorCritic, k: number, ts: AgentTensors[], o: Resolv
   return { actions: tf.concat(actions, 0), logDensity: all };
 }
 
+/** Constants of {@link cqlCriticLoss}. */
+export interface CqlConstants extends Record<string, tf.Tensor | number> {
+  /** The TD target y `[B]`. */
+  y: tf.Tensor;
+  /** log p(a_k) of the candidates `[K, B]` (k-major). */
+  logP: tf.Tensor;
+  /** α. */
+  alpha: number;
+  /** T. */
+  T: number;
+}
+
+/**
+ * MA-CQL's critic loss over Q_j(o, a) `[B]` (`q1`, `q2`) and the candidates' Q_j(o, a_k) `[K, B]` (`c1`,
+ * `c2`): `L_Q = Σ_j mean((Q_j − y)²) + α · cql`, `cql = Σ_j mean_b(T · logsumexp_k((C_j − log p) / T) − Q_j)`;
+ * reports `cqlTerm` (`cql`) and `qMean`. Fast path: {@link cqlLoss}.
+ */
+export const cqlCriticLoss: Loss<"q1" | "q2" | "c1" | "c2", CqlConstants> = defineLoss({
+  name: "cql critic loss",
+  outputs: ["q1", "q2", "c1", "c2"],
+  expression: ({ q1, q2, c1, c2 }, { y, logP, alpha, T }) => {
+    // per head: mean_b( T · logsumexp_k((Q_j(o, a_k) − log p(a_k)) / T) − Q_j(o, a) )
+    const head = (c: tf.Tensor, q: tf.Tensor) =>
+      tf.mean(tf.sub(tf.mul(T, tf.logSumExp(tf.div(tf.sub(c, logP), T), 0)), q));
+    const cql = sum(head(c1, q1), head(c2, q2));
+    return { loss: sum(mse(q1, y), mse(q2, y), tf.mul(alpha, cql)), cqlTerm: cql, qMean: tf.mean(q1) };
+  },
+  fast: ({ q1, q2, c1, c2 }, { y, logP, alpha, T }) => {
+    const r = cqlLoss([q1, q2], [c1, c2], y, logP, alpha, T);
+    return {
+      value: r.value,
+      grads: { q1: r.dQ[0], q2: r.dQ[1], c1: r.dC[0], c2: r.dC[1] },
+      metrics: { cqlTerm: r.cqlTerm, qMean: meanOf(q1) },
+    };
+  },
+});
+
 /**
  * MA-CQL's critic loss `Σ_j MSE(Q_j, y) + α Σ_j mean_b (lse_j(b) − Q_j(b))` with
  * `lse_j(b) = T log Σ_k exp((C_j[k, b] − log p[k, b]) / T)` over the candidates' Q values `C_j` `[K·B]`
@@ -125,8 +159,8 @@ export function cqlLoss(
 }
 
 /**
- * The critic step of MA-CQL and OMAR for learner k: `Σ_j MSE(Q_j(o, a), y) + α · cql`. Returns the loss,
- * the regulariser and mean Q1 on data.
+ * The critic step of MA-CQL and OMAR for learner k: {@link cqlCriticLoss} on Q_j(o, a) and the Q_j of the
+ * sampled candidates. Returns the loss, the regulariser and mean Q1 on data.
  */
 export function cqlCriticStep(
   ac: ActorCritic,
@@ -134,36 +168,32 @@ export function cqlCriticStep(
   ts: AgentTensors[],
   o: ResolvedCql,
 ): { criticLoss: number; cqlTerm: number; qMean: number } {
-  const y = values(ac.tdTarget(k, ts));
-  const data = ac.criticForward(k, ts, ts[k].act);
+  const y = ac.tdTarget(k, ts).reshape([-1]);
+  const data = ac.criticForward(k, ts, ts[k].act); // Q_j(o, a)        [B]
   const { actions, logDensity } = cqlCandidates(ac, k, ts, o);
-  const cand = ac.criticForward(k, ts, actions);
-  const q1 = values(data.q1);
-  const r = cqlLoss(
-    [q1, values(data.q2!)],
-    [values(cand.q1), values(cand.q2!)],
-    y,
-    logDensity,
-    o.cqlAlpha,
-    o.cqlTemperature,
+  const cand = ac.criticForward(k, ts, actions); // Q_j(o, a_k)      [K, B]
+  const r = ac.criticUpdate(
+    k,
+    cqlCriticLoss,
+    { q1: data.q1, q2: data.q2!, c1: cand.q1, c2: cand.q2! },
+    {
+      y,
+      logP: tf.tensor2d(logDensity, cand.q1.shape as [number, number]),
+      alpha: o.cqlAlpha,
+      T: o.cqlTemperature,
+    },
   );
-  const [dq, dc] = [data.q1.shape, cand.q1.shape];
-  ac.criticStep(k, [
-    [data.trace, tf.tensor(r.dQ[0], dq), tf.tensor(r.dQ[1], dq)],
-    [cand.trace, tf.tensor(r.dC[0], dc), tf.tensor(r.dC[1], dc)],
-  ]);
-  return { criticLoss: r.value, cqlTerm: r.cqlTerm, qMean: meanOf(q1) };
+  return { criticLoss: r.value, cqlTerm: r.metrics.cqlTerm, qMean: r.metrics.qMean };
 }
 
 /** Builds MA-CQL. */
 export function cql(spec: AgentSpec, options: ActorCriticOptions & CqlOptions = {}): OfflineAlgorithm {
   const ac = new ActorCritic(spec, options);
   const o = resolveCql(options);
+  const c = ac.options.actionPenalty;
   return ac.algorithm("cql", (k, ts) => {
     const critic = cqlCriticStep(ac, k, ts, o);
-    const loss = ac.actorPhase(() =>
-      ac.actorStep(k, ts, (pi, q1) => actorLoss(pi, q1, { qWeight: 1, penalty: ac.options.actionPenalty }))
-    );
-    return loss === null ? critic : { ...critic, actorLoss: loss };
+    const actor = ac.actorPhase(() => ac.actorUpdate(k, ts, td3ActorLoss, { c }));
+    return actor === null ? critic : { ...critic, actorLoss: actor.value };
   });
 }

@@ -4,24 +4,19 @@
  *
  * - critic: `y = r + γ (1 − done) · Q̄_1(o', a'_D) · w`, `w = clip(B/α · softmax_batch(Q̄_1(o', a'_D) / β), 0, 1)`,
  *   where a'_D is the dataset's next action (rows ending an episode are not sampled); loss
- *   `Σ_j MSE(Q_j(o, a), y)` (ICQ trains one head; the kit trains both towards the same target);
+ *   `L_Q = Σ_j mean((Q_j(o, a) − y)²)` (ICQ trains one head; the kit trains both towards the same target);
  * - actor: advantage-weighted regression on dataset actions, `A = r + γ (1 − done) Q_1(o', a'_D) − Q_1(o, a)`,
- *   `w = B · softmax_batch(A / β)`, loss `mean_b w_b ‖π(o_b) − a_b‖²` (a deterministic actor's
- *   −log π(a|o) up to a constant), plus the base's 10⁻³ action penalty.
+ *   `w = B · softmax_batch(A / β)`, loss (a deterministic actor's −log π(a|o) up to a constant, plus the
+ *   base's c = 10⁻³ action penalty)
+ *
+ *       L_π = mean_b( w_b · ‖π(o_b) − a_b‖² ) + c · mean(π(o)²)
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  ActorCritic,
-  type ActorCriticOptions,
-  type ActorLossGrads,
-  type AgentSpec,
-  type AgentTensors,
-  meanOf,
-  tdLoss,
-  values,
-} from "./actor_critic.ts";
+import { ActorCritic, type ActorCriticOptions, type AgentSpec, type AgentTensors } from "./actor_critic.ts";
+import { tdCriticLoss } from "./itd3.ts";
+import { type ActorLossGrads, defineLoss, type Loss, meanSquare, sum } from "./losses.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
 /** Options of MA-ICQ. */
@@ -36,6 +31,21 @@ export interface IcqOptions {
 function batchSoftmaxWeights(x: tf.Tensor, beta: number): tf.Tensor {
   return tf.mul(x.shape[0]!, tf.softmax(tf.div(x.reshape([1, -1]), beta)).reshape(x.shape));
 }
+
+/**
+ * MA-ICQ's actor loss `L_π` over π `[B, d]`, with the dataset actions a `[B, d]`, the weights w `[B]` and
+ * c as constants. Fast path: {@link icqActorLoss}.
+ */
+export const icqAwrLoss: Loss<"pi", { a: tf.Tensor; w: tf.Tensor; c: number }> = defineLoss({
+  name: "icq actor loss (weighted regression)",
+  outputs: ["pi"],
+  expression: ({ pi }, { a, w, c }) =>
+    sum(tf.mean(tf.mul(w, tf.sum(tf.squaredDifference(pi, a), 1))), tf.mul(c, meanSquare(pi))),
+  fast: ({ pi }, { a, w, c }) => {
+    const { value, dPi } = icqActorLoss(pi, a, w, c);
+    return { value, grads: { pi: dPi } };
+  },
+});
 
 /**
  * MA-ICQ's actor loss `mean_b w_b ‖π_b − a_b‖² + c · mean(π²)` over π and a `[B, d]`, weights w `[B]`, and
@@ -62,7 +72,7 @@ export function icqActorLoss(
 /** Builds MA-ICQ. */
 export function icq(spec: AgentSpec, options: ActorCriticOptions & IcqOptions = {}): OfflineAlgorithm {
   const ac = new ActorCritic(spec, options);
-  const beta = options.icqBeta ?? 100, alpha = options.icqAlpha ?? 1;
+  const beta = options.icqBeta ?? 100, alpha = options.icqAlpha ?? 1, c = ac.options.actionPenalty;
   const nextJointAct = (k: number, ts: AgentTensors[]) =>
     ac.centralized ? tf.concat(ts.map((t) => t.nextAct!), 1) : ts[k].nextAct!;
   return ac.algorithm("icq", (k, ts) => {
@@ -74,11 +84,9 @@ export function icq(spec: AgentSpec, options: ActorCriticOptions & IcqOptions = 
       updateStats: false,
     });
     const w = tf.clipByValue(tf.div(batchSoftmaxWeights(qNext, beta), alpha), 0, 1);
-    const y = ac.bootstrap(t, tf.mul(qNext, w));
-    const data = ac.criticForward(k, ts, t.act);
-    const q1 = values(data.q1);
-    const { value: criticLoss, grads: [d1, d2] } = tdLoss([q1, values(data.q2!)], values(y));
-    ac.criticStep(k, [[data.trace, tf.tensor(d1, data.q1.shape), tf.tensor(d2, data.q1.shape)]]);
+    const y = ac.bootstrap(t, tf.mul(qNext, w)).reshape([-1]);
+    const { q1, q2 } = ac.criticForward(k, ts, t.act);
+    const critic = ac.criticUpdate(k, tdCriticLoss, { q1, q2: q2! }, { y });
     // actor: advantage-weighted regression with the updated critic
     const q = ag.critic.q1(nextObs, nextJointAct(k, ts), { training: true, updateStats: false });
     const qData = ag.critic.q1(ac.criticObs(k, ts), ac.criticAct(k, ts, t.act), {
@@ -86,11 +94,12 @@ export function icq(spec: AgentSpec, options: ActorCriticOptions & IcqOptions = 
       updateStats: false,
     });
     const adv = tf.sub(ac.bootstrap(t, q), qData);
-    const wPi = values(batchSoftmaxWeights(adv, beta));
-    const act = values(t.act), c = ac.options.actionPenalty;
-    const actorLoss = ac.actorPhase(() =>
-      ac.actorStepWithoutCritic(k, ts, (pi) => icqActorLoss(pi, act, wPi, c))
-    );
-    return { criticLoss, qMean: meanOf(q1), ...(actorLoss === null ? {} : { actorLoss }) };
+    const wPi = batchSoftmaxWeights(adv, beta).reshape([-1]);
+    const actor = ac.actorPhase(() => ac.actorUpdate(k, ts, icqAwrLoss, { a: t.act, w: wPi, c }));
+    return {
+      criticLoss: critic.value,
+      qMean: critic.metrics.qMean,
+      ...(actor === null ? {} : { actorLoss: actor.value }),
+    };
   }, { needsNextActions: true });
 }

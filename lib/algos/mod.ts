@@ -1,6 +1,8 @@
 /**
  * Offline multi-agent algorithms on decentralized (ITD3) or centralized (MATD3) critics: MA-ICQ,
  * MA-TD3+BC, MA-CQL and OMAR with its samplers, the per-task presets, and the offline training loop.
+ * Each algorithm states its losses as tfjs expressions of the networks' outputs (lib/algos/losses.ts);
+ * `lossGradients` chooses the built-in losses' hand-derived gradients (default) or tfjs autograd.
  *
  * @example
  * ```ts
@@ -19,11 +21,13 @@
  */
 export type { AlgorithmState, OfflineAlgorithm, RoundBatches } from "./types.ts";
 export type { ActorCriticOptions, AgentSpec } from "./actor_critic.ts";
+export { LOSS_GRADIENTS, type LossGradients } from "./losses.ts";
 export { itd3 } from "./itd3.ts";
 export { cql, type CqlOptions } from "./cql.ts";
 export { td3bc, type Td3BcOptions } from "./td3_bc.ts";
 export { icq, type IcqOptions } from "./icq.ts";
 export { omar, type OmarOptions, omarTd3 } from "./omar.ts";
+export { omarQnorm } from "./omar_qnorm.ts";
 export * from "./samplers.ts";
 export * from "./presets.ts";
 export * from "./registry.ts";

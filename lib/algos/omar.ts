@@ -1,21 +1,19 @@
 /**
  * OMAR (Algorithm 1): the MA-CQL critic, and the rectified actor loss (Eq. 2 as the code computes it)
- * `τ · MSE(π(o), â) − (1 − τ) · mean Q_1(o, π(o)) + 10⁻³ mean π(o)²`, where â is the zeroth-order
- * sampler's best action, kept only when it beats π(o) under Q_1 (line 12), and not differentiated. The
+ *
+ *     L_π = (1 − τ) · (−mean Q1(o, π(o))) + τ · mean((π(o) − â)²) + c · mean(π(o)²)
+ *     â   = â_s where Q1(o, â_s) > Q1(o, π(o)), else π(o)      (line 12; not differentiated)
+ *
+ * where â_s is the zeroth-order sampler's best action (Eq. 3) and c = 10⁻³ the code's action penalty. The
  * same actor loss on TD3's critic ({@link omarTd3}) is the online OMAR of Fig. 3's lower half.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  ActorCritic,
-  type ActorCriticOptions,
-  actorLoss,
-  type AgentSpec,
-  type AgentTensors,
-} from "./actor_critic.ts";
+import { ActorCritic, type ActorCriticOptions, type AgentSpec, type AgentTensors } from "./actor_critic.ts";
 import { cqlCriticStep, type CqlOptions, resolveCql } from "./cql.ts";
 import { tdCriticStep } from "./itd3.ts";
+import { actorLoss, defineLoss, detach, type Loss, meanSquare, mse, sum } from "./losses.ts";
 import { sampleActions, type SamplerOptions } from "./samplers.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
@@ -27,13 +25,75 @@ export interface OmarOptions {
   sampler?: SamplerOptions;
 }
 
-/** â for learner k's batch: the sampler's best action where it beats π(o) under Q1, else π(o). */
-function rectifiedTargets(
+/** The constants of OMAR's actor loss. */
+export interface OmarConstants extends Record<string, tf.Tensor | number> {
+  /** â_s, the sampler's best action per state `[B, d]`. */
+  sampled: tf.Tensor;
+  /** Q1(o, â_s) `[B]`. */
+  sampledQ: tf.Tensor;
+  /** τ. */
+  tau: number;
+  /** c, the action penalty. */
+  c: number;
+}
+
+/**
+ * Line 12 as an expression: `â = â_s` where `Q1(o, â_s) > Q1(o, π(o))`, else π(o), not differentiated;
+ * with the indicator of the states that took â_s.
+ */
+export function rectifiedAction(
+  pi: tf.Tensor,
+  q1: tf.Tensor,
+  { sampled, sampledQ }: Pick<OmarConstants, "sampled" | "sampledQ">,
+): { aHat: tf.Tensor; fromSampler: tf.Tensor } {
+  const fromSampler = tf.greater(sampledQ, detach(q1));
+  return { aHat: tf.where(fromSampler.reshape([-1, 1]), sampled, detach(pi)), fromSampler };
+}
+
+/**
+ * OMAR's actor loss `L_π` over π `[B, d]` and Q1(o, π(o)) `[B]`; reports `rectifiedFraction`, the share
+ * of states whose â came from the sampler. Fast path: {@link actorLoss} with κ = 1 − τ, ρ = τ, t = â.
+ */
+export const omarActorLoss: Loss<"pi" | "q1", OmarConstants> = defineLoss({
+  name: "omar actor loss",
+  outputs: ["pi", "q1"],
+  expression: ({ pi, q1 }, { sampled, sampledQ, tau, c }) => {
+    const { aHat, fromSampler } = rectifiedAction(pi, q1, { sampled, sampledQ });
+    return {
+      loss: sum(
+        tf.mul(1 - tau, tf.neg(tf.mean(q1))),
+        tf.mul(tau, mse(pi, aHat)),
+        tf.mul(c, meanSquare(pi)),
+      ),
+      rectifiedFraction: tf.mean(tf.cast(fromSampler, "float32")),
+    };
+  },
+  fast: ({ pi, q1 }, { sampled, sampledQ, tau, c }) => {
+    const B = q1.length, d = pi.length / B;
+    const aHat = new Float32Array(pi.length);
+    let rectified = 0;
+    for (let b = 0; b < B; b++) {
+      const useSample = sampledQ[b] > q1[b];
+      rectified += useSample ? 1 / B : 0;
+      for (let j = 0; j < d; j++) aHat[b * d + j] = useSample ? sampled[b * d + j] : pi[b * d + j];
+    }
+    const { value, dPi, dQ1 } = actorLoss(pi, q1, {
+      qWeight: 1 - tau,
+      target: aHat,
+      targetWeight: tau,
+      penalty: c,
+    });
+    return { value, grads: { pi: dPi, q1: dQ1! }, metrics: { rectifiedFraction: rectified } };
+  },
+});
+
+/** The sampler's best action â_s and its Q1 for learner k's batch (Eq. 3 under the current critic). */
+function samplerSearch(
   ac: ActorCritic,
   k: number,
   ts: AgentTensors[],
   sampler: SamplerOptions,
-): { best: Float32Array; bestQ: Float32Array } {
+): { sampled: Float32Array; sampledQ: Float32Array } {
   const critic = ac.agents[k].critic;
   const B = ts[k].obs.shape[0], d = ac.spec.actDim;
   const obs = ac.criticObs(k, ts);
@@ -49,48 +109,37 @@ function rectifiedTargets(
     return q!;
   };
   const { actions, q } = sampleActions(q1, { batch: B, actDim: d }, ac.rng, sampler);
-  return { best: actions, bestQ: q };
+  return { sampled: actions, sampledQ: q };
 }
 
 /**
  * OMAR's actor update of learner k (Algorithm 1, lines 10–13) on the rounds that update actors: the
- * sampler's â (kept where it beats π(o) under Q1), then one actor step on
- * `τ · MSE(π(o), â) − (1 − τ) · mean Q_1(o, π(o)) + c · mean π(o)²` per actor update. Returns the last
- * loss and the fraction of states whose â came from the sampler, or null on rounds without an actor
- * update. The one rectified actor loss of the kit: offline OMAR (on the MA-CQL critic) and the online
- * learner's OMAR (on TD3's critic, {@link omarTd3}) both run it.
+ * sampler's â_s, then one actor step on `loss` ({@link omarActorLoss} unless a variant passes its own,
+ * over the same outputs and {@link OmarConstants}) per actor update. Returns the last loss and the
+ * loss's metrics (`rectifiedFraction`, …), or null on rounds without an actor update. The one rectified
+ * actor phase of the kit: offline OMAR (on the MA-CQL critic) and the online learner's OMAR (on TD3's
+ * critic, {@link omarTd3}) both run it.
  */
 export function omarActorPhase(
   ac: ActorCritic,
   k: number,
   ts: AgentTensors[],
   options: OmarOptions = {},
-): { actorLoss: number; rectifiedFraction: number } | null {
-  const tau = options.tau ?? 0.5;
+  loss: Loss<"pi" | "q1", OmarConstants> = omarActorLoss,
+): ({ actorLoss: number } & Record<string, number>) | null {
+  const tau = options.tau ?? 0.5, c = ac.options.actionPenalty;
   const sampler = options.sampler ?? {};
-  let rectified = 0;
-  const loss = ac.actorPhase(() => {
-    const { best, bestQ } = rectifiedTargets(ac, k, ts, sampler);
-    return ac.actorStep(k, ts, (pi, q1) => {
-      // line 12: â = argmax over {sampled best, π(o)} of Q1 — constants, not differentiated
-      const d = ac.spec.actDim;
-      const hat = new Float32Array(best.length);
-      rectified = 0;
-      for (let b = 0; b < bestQ.length; b++) {
-        const useSample = bestQ[b] > q1[b];
-        rectified += useSample ? 1 / bestQ.length : 0;
-        for (let c = 0; c < d; c++) hat[b * d + c] = useSample ? best[b * d + c] : pi[b * d + c];
-      }
-      // τ · MSE(π, â) − (1 − τ) · mean Q1(o, π) + c · mean(π²)
-      return actorLoss(pi, q1, {
-        qWeight: 1 - tau,
-        target: hat,
-        targetWeight: tau,
-        penalty: ac.options.actionPenalty,
-      });
+  return ac.actorPhase(() => {
+    const { sampled, sampledQ } = samplerSearch(ac, k, ts, sampler);
+    const B = sampledQ.length;
+    const r = ac.actorUpdate(k, ts, loss, {
+      sampled: tf.tensor2d(sampled, [B, sampled.length / B]),
+      sampledQ: tf.tensor1d(sampledQ),
+      tau,
+      c,
     });
+    return { actorLoss: r.value, ...r.metrics };
   });
-  return loss === null ? null : { actorLoss: loss, rectifiedFraction: rectified };
 }
 
 /** Builds OMAR. */

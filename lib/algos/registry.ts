@@ -10,12 +10,16 @@ import { cql, type CqlOptions } from "./cql.ts";
 import { icq, type IcqOptions } from "./icq.ts";
 import { itd3 } from "./itd3.ts";
 import { omar, type OmarOptions } from "./omar.ts";
+import { omarQnorm } from "./omar_qnorm.ts";
 import { coefficients, discount, type Preset, taskSettings } from "./presets.ts";
 import { td3bc, type Td3BcOptions } from "./td3_bc.ts";
 import type { OfflineAlgorithm } from "./types.ts";
 
-/** Algorithm names. */
-export const ALGORITHMS = ["itd3", "cql", "td3bc", "icq", "omar"] as const;
+/**
+ * Algorithm names: the paper's five, then variants (`omar-qnorm`: OMAR with a Q-normalised policy term,
+ * written only as a loss expression).
+ */
+export const ALGORITHMS = ["itd3", "cql", "td3bc", "icq", "omar", "omar-qnorm"] as const;
 
 /** An algorithm name. */
 export type AlgorithmName = typeof ALGORITHMS[number];
@@ -108,5 +112,7 @@ export function makeAlgorithm(
       return icq(spec, o);
     case "omar":
       return omar(spec, o);
+    case "omar-qnorm":
+      return omarQnorm(spec, o);
   }
 }
