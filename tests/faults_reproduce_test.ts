@@ -10,8 +10,17 @@ import { Rng } from "../lib/util/rng.ts";
 
 const KNOBS = TINY_TABLE1;
 
-const reproduce = (out: string, ...extra: string[]) =>
-  runTask("reproduce.ts", ["table1", "--profile", "smoke", "--out", out, ...KNOBS, ...extra]);
+/** `reproduce table1 --profile smoke` with the tiny knobs into `out`. */
+const reproduceArgs = (out: string, ...extra: string[]) => [
+  "table1",
+  "--profile",
+  "smoke",
+  "--out",
+  out,
+  ...KNOBS,
+  ...extra,
+];
+const reproduce = (out: string, ...extra: string[]) => runTask("reproduce.ts", reproduceArgs(out, ...extra));
 
 /** Starts a task process (output discarded) to be killed. */
 function spawnTask(script: string, args: string[]): Deno.ChildProcess {
@@ -107,16 +116,7 @@ Deno.test("reproduce: kill -9 at seeded random moments, then a rerun, gives the 
   for (const jobs of ["1", "2"]) {
     await withTemp(async (dir) => {
       for (let k = 0; k < 2; k++) {
-        const child = spawnTask("reproduce.ts", [
-          "table1",
-          "--profile",
-          "smoke",
-          "--out",
-          dir,
-          ...KNOBS,
-          "--jobs",
-          jobs,
-        ]);
+        const child = spawnTask("reproduce.ts", reproduceArgs(dir, "--jobs", jobs));
         await sleep(800 + 2500 * rng.uniform());
         child.kill("SIGKILL");
         await child.status;
@@ -134,16 +134,7 @@ Deno.test("reproduce: kill -9 at seeded random moments, then a rerun, gives the 
 Deno.test("reproduce: damaged state files are named, never a stack trace; a damaged elapsed.json is survivable", async () => {
   await withTemp(async (dir) => {
     // interrupt once a run has checkpointed, so that a run folder holds training state
-    const child = spawnTask("reproduce.ts", [
-      "table1",
-      "--profile",
-      "smoke",
-      "--out",
-      dir,
-      ...KNOBS,
-      "--jobs",
-      "1",
-    ]);
+    const child = spawnTask("reproduce.ts", reproduceArgs(dir, "--jobs", "1"));
     const deadline = Date.now() + 60_000;
     let run: string | undefined;
     while (run === undefined && Date.now() < deadline) {
@@ -186,20 +177,21 @@ Deno.test("reproduce: a damaged cached dataset is a one-line error naming the fi
   });
 });
 
-const generate = (out: string, samples: string) =>
-  runTask("datasets.ts", [
-    "generate",
-    "--task",
-    "cooperative_navigation",
-    "--quality",
-    "random",
-    "--seed",
-    "0",
-    "--samples",
-    samples,
-    "--out",
-    out,
-  ]);
+/** `datasets generate` of cooperative navigation's random data, seed 0, into `out`. */
+const generateArgs = (out: string, samples: string) => [
+  "generate",
+  "--task",
+  "cooperative_navigation",
+  "--quality",
+  "random",
+  "--seed",
+  "0",
+  "--samples",
+  samples,
+  "--out",
+  out,
+];
+const generate = (out: string, samples: string) => runTask("datasets.ts", generateArgs(out, samples));
 const GENERATED = join("simple_spread", "random", "seed_0_data");
 
 Deno.test("datasets generate: two writers of one folder never clobber each other", async () => {
@@ -227,19 +219,7 @@ Deno.test("datasets generate: killed at random moments, rerun gives the same byt
     await Deno.writeFile(join(out, GENERATED + ".partial-999999", "obs_0.npy"), new Uint8Array(1 << 20));
     const rng = Rng.fromSeed(7, "generate-kill");
     for (let k = 0; k < 2; k++) {
-      const child = spawnTask("datasets.ts", [
-        "generate",
-        "--task",
-        "cooperative_navigation",
-        "--quality",
-        "random",
-        "--seed",
-        "0",
-        "--samples",
-        "200000",
-        "--out",
-        out,
-      ]);
+      const child = spawnTask("datasets.ts", generateArgs(out, "200000"));
       await sleep(300 + 1500 * rng.uniform());
       child.kill("SIGKILL");
       await child.status;
