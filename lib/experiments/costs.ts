@@ -15,8 +15,9 @@ import type { RunSpec } from "./runs.ts";
 
 /** Milliseconds per learner per update round at B = 1024 on MPE-sized networks (64 units). */
 export const MPE_MS_PER_LEARNER_ROUND: Record<"openblas" | "wasm", Record<string, number>> = {
-  openblas: { itd3: 4.3, td3bc: 3.8, icq: 3.6, cql: 15.5, omar: 23.3 },
-  wasm: { itd3: 6.8, td3bc: 6.7, icq: 6.1, cql: 25.4, omar: 38.0 },
+  // omar-qnorm: OMAR's work plus autograd of its actor loss, ~7–8% more (measured beside OMAR)
+  openblas: { itd3: 4.3, td3bc: 3.8, icq: 3.6, cql: 15.5, omar: 23.3, "omar-qnorm": 25.0 },
+  wasm: { itd3: 6.8, td3bc: 6.7, icq: 6.1, cql: 25.4, omar: 38.0, "omar-qnorm": 41.0 },
 };
 
 /**
