@@ -171,14 +171,7 @@ export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promis
   const runs = await shardRuns(specs, options.shard);
   const jobs = Math.max(1, options.jobs ?? 1);
   const cost = options.estimate ?? (() => 1);
-  const bar = options.quiet ? null : new Progress(
-    options.estimate ? "work (by estimated cost)" : "runs",
-    runs.reduce((a, r) => a + cost(r.spec), 0),
-    {
-      lineEverySeconds: 30,
-      weighted: options.estimate !== undefined,
-    },
-  );
+  let bar: Progress | null = null; // made once the finished runs are counted, so its ETA is this process's pace
   const results = new Map<string, RunResult>();
   let done = 0;
   const finish = (r: { id: string; spec: RunSpec }, result: RunResult) => {
@@ -195,6 +188,13 @@ export async function runAll(specs: RunSpec[], options: ScheduleOptions): Promis
   }
   // seed by seed: whatever has finished when a long job stops is a whole table over fewer seeds
   pending.sort((a, b) => a.spec.seed - b.spec.seed);
+  if (!options.quiet) {
+    bar = new Progress(
+      options.estimate ? "work left (by estimated cost)" : "runs left",
+      pending.reduce((a, r) => a + cost(r.spec), 0),
+      { lineEverySeconds: 30, weighted: options.estimate !== undefined },
+    );
+  }
   const workers = Math.min(jobs, pending.length);
   while (pending.length > 0) {
     const busy: { id: string; spec: RunSpec }[] = [];
