@@ -49,50 +49,48 @@ const per = <T>(values: readonly T[]) =>
   Object.fromEntries(PAPER_QUALITIES.map((q, i) => [q, values[i]])) as Record<Quality, T>;
 const coe = (rows: [number, number][]) => per(rows.map(([tau, cqlAlpha]) => ({ tau, cqlAlpha })));
 
-/** The authors' `env_config_map` rows: (omar_coe, cql_alpha) for random, medium-replay, medium, expert. */
-const SPREAD_COEFFICIENTS = coe([[1.0, 0.5], [1.0, 1.0], [1.0, 5.0], [1.0, 5.0]]);
 /** The qualities of the tasks whose data come from a behaviour ladder. */
 const LADDER_QUALITIES: readonly Quality[] = [...PAPER_QUALITIES, "full-replay"];
 
-const mpe = (
-  name: string,
-  envId: string,
-  rounds: number[],
-  coefficients: [number, number][],
-  updates: number,
-) => ({
+/** The authors' facts of one MPE task, per quality (random, medium-replay, medium, expert). */
+interface MpeFacts {
+  /** `num_steps / steps_per_update` of `main.py`. */
+  rounds: number[];
+  /** `env_config_map`'s (omar_coe, cql_alpha). */
+  coefficients: [number, number][];
+  /** Update rounds of the kit's behaviour learner. */
+  behaviourUpdates: number;
+}
+
+const mpe = (name: string, envId: string, facts: MpeFacts): TaskProfile => ({
   name,
   envId,
-  family: "mpe" as const,
+  family: "mpe",
   qualities: LADDER_QUALITIES,
-  authorsRounds: per(rounds),
-  coefficients: coe(coefficients),
+  authorsRounds: per(facts.rounds),
+  coefficients: coe(facts.coefficients),
   continuousControl: false,
-  behaviourUpdates: updates,
+  behaviourUpdates: facts.behaviourUpdates,
+});
+
+const COOPERATIVE_NAVIGATION = mpe("cooperative_navigation", "simple_spread", {
+  rounds: [6000, 2000, 2000, 2000], // simple_spread: 2e5 loop steps (6e5 for random), an update every 100
+  coefficients: [[1.0, 0.5], [1.0, 1.0], [1.0, 5.0], [1.0, 5.0]],
+  behaviourUpdates: 150_000,
 });
 
 const PROFILES: readonly TaskProfile[] = [
-  // the code: simple_spread 2e5 loop steps (6e5 for random), an update round every 100
-  mpe("cooperative_navigation", "simple_spread", [6000, 2000, 2000, 2000], [[1.0, 0.5], [1.0, 1.0], [
-    1.0,
-    5.0,
-  ], [
-    1.0,
-    5.0,
-  ]], 150_000),
-  // simple_tag: 2e5 loop steps, 1e5 for medium-replay
-  mpe("predator_prey", "simple_tag", [2000, 1000, 2000, 2000], [[0.9, 0.5], [0.9, 0.5], [0.7, 5.0], [
-    0.9,
-    5.0,
-  ]], 20_000),
-  // simple_world: 1e5 loop steps for every quality
-  mpe(
-    "world",
-    "simple_world",
-    [1000, 1000, 1000, 1000],
-    [[1.0, 0.5], [0.7, 1.0], [0.1, 0.5], [0.9, 5.0]],
-    20_000,
-  ),
+  COOPERATIVE_NAVIGATION,
+  mpe("predator_prey", "simple_tag", {
+    rounds: [2000, 1000, 2000, 2000], // simple_tag: 2e5 loop steps, 1e5 for medium-replay
+    coefficients: [[0.9, 0.5], [0.9, 0.5], [0.7, 5.0], [0.9, 5.0]],
+    behaviourUpdates: 20_000,
+  }),
+  mpe("world", "simple_world", {
+    rounds: [1000, 1000, 1000, 1000], // simple_world: 1e5 loop steps for every quality
+    coefficients: [[1.0, 0.5], [0.7, 1.0], [0.1, 0.5], [0.9, 5.0]],
+    behaviourUpdates: 20_000,
+  }),
   {
     name: "halfcheetah_2x3",
     envId: "halfcheetah_2x3",
@@ -134,7 +132,7 @@ const spread = (name: string): TaskProfile => ({
   family: "spread_1d",
   qualities: LADDER_QUALITIES,
   authorsRounds: per([1000, 1000, 1000, 1000]),
-  coefficients: SPREAD_COEFFICIENTS,
+  coefficients: COOPERATIVE_NAVIGATION.coefficients,
   continuousControl: false,
   behaviourUpdates: 5_000,
 });
