@@ -28,6 +28,8 @@ const USAGE = `usage:
                                                              between evaluations; official-code.md §4)
                              [--datasets kit|authors]       (authors: medium and medium-replay matched to the
                                                              authors' datasets' returns and sizes)
+                             [--set [ALGO.]OPTION=VALUE ...] (any algorithm option, e.g. --set omar.tau=0.3
+                                                             --set omar.sampler.iterations=2; recorded in specs)
                              [--evaluation authors|fixed]   (authors, the default: main.py's episodes of each
                                                              seed; fixed: one set for every seed, as kit 0.1)
   deno task reproduce list
@@ -60,6 +62,7 @@ runMain(async () => {
     shard: { type: "string" },
     shards: { type: "string" },
     ...Object.fromEntries(KNOBS.map((k) => [k, { type: "string" as const }])),
+    set: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return console.log(USAGE);
@@ -110,9 +113,10 @@ runMain(async () => {
       flags.datasets === "authors" ? "-authors-data" : ""
     }`,
   );
-  const overrides = Object.fromEntries(
+  const overrides: Record<string, string> = Object.fromEntries(
     KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
   );
+  if (flags.set) overrides.set = (flags.set as string[]).join("\n"); // one override per --set
   await ensureWritableDir(outDir, "--out", { create: false });
   await initBackend();
   console.log(`reproduce ${target.name} (profile ${profile}) → ${outDir}`);
@@ -142,9 +146,10 @@ async function plan(name: string, profile: Profile, flags: Record<string, unknow
   if (!grid) throw new KitInputError(`target "${target.name}" has no runs to shard (it runs in seconds)`);
   if (flags.shards === undefined) throw new KitInputError(`plan needs --shards N; ${USAGE}`);
   const count = intFlag(flags as Parameters<typeof intFlag>[0], "shards", 1);
-  const overrides = Object.fromEntries(
+  const overrides: Record<string, string> = Object.fromEntries(
     KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
   );
+  if (flags.set) overrides.set = (flags.set as string[]).join("\n"); // one override per --set
   const { runs } = await gridRuns(applyGridOverrides(grid.config(profile), overrides));
   const shards = await shardPlan(runs, count);
   const total = shards.map((s) => s.runSeconds + s.datasetSeconds);

@@ -1,10 +1,10 @@
-import { assert, assertClose, assertEquals, assertRejects } from "./assert.ts";
+import { assert, assertClose, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { skipReference } from "./reference.ts";
 import { TINY_TABLE1 } from "./cli.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
 import { collectResults, parseShard, runAll, shardPlan, shardRuns } from "../lib/experiments/scheduler.ts";
-import { gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
+import { gridColumns, gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
 import { applyGridOverrides } from "../lib/experiments/targets.ts";
 import { runSeconds } from "../lib/experiments/costs.ts";
 import { evaluationOptions, loadRunModel, makeRunAlgorithm, runId } from "../lib/experiments/runs.ts";
@@ -305,4 +305,35 @@ Deno.test("cost estimates: from the measured per-learner round costs, evaluation
   const list = await cli("list");
   assertEquals(list.code, 0, list.stderr);
   assert(/table1\s+~[\d.]+ (s|min|h) \/ ~[\d.]+ (min|h) \/ ~[\d.]+ h\s/.test(list.stdout), list.stdout);
+});
+
+Deno.test("--set: any algorithm option for one algorithm's columns or all, nested for the sampler, named errors", async () => {
+  const base = {
+    ...gridDefaults("smoke"),
+    tasks: ["cooperative_navigation"],
+    qualities: ["random"],
+    seeds: 1,
+  };
+  const c = applyGridOverrides(base, {
+    set: "omar.tau=0.3\nomar.sampler.iterations=2\ncqlAlpha=1\ncritic=centralized",
+  });
+  const { runs } = await gridRuns(c);
+  const opts = (algo: string) => runs.find((r) => r.algo === algo)!.options as Record<string, unknown>;
+  assertEquals(opts("omar"), { critic: "centralized", tau: 0.3, sampler: { iterations: 2 }, cqlAlpha: 1 });
+  assertEquals(opts("cql"), { critic: "centralized", cqlAlpha: 1 });
+  // an ablation column keeps its own sampler settings beside the override
+  const t2 = applyGridOverrides(GRID_EXPERIMENTS.find((x) => x.name === "table2")!.config("smoke"), {
+    set: "omar.sampler.samples=20",
+  });
+  assertEquals(gridColumns(t2).map((col) => col.options?.sampler), [
+    { kind: "random", samples: 20 },
+    { kind: "cem", samples: 20 },
+    { samples: 20 },
+  ]);
+  // the spec records it, so the run id changes
+  const plain = (await gridRuns(base)).runs.find((r) => r.algo === "omar")!;
+  assert((await runId(plain)) !== (await runId(runs.find((r) => r.algo === "omar")!)));
+  for (const [bad, what] of [["omar.taus=0.3", "taus"], ["tau", "OPTION=VALUE"], ["omar.tau.x=1", "nest"]]) {
+    assertThrows(() => applyGridOverrides(base, { set: bad }), (e: Error) => e.message.includes(what));
+  }
 });

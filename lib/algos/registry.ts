@@ -27,6 +27,39 @@ export type AlgorithmName = typeof ALGORITHMS[number];
 /** Every option of every algorithm (each reads its own). */
 export type AlgorithmOptions = ActorCriticOptions & CqlOptions & Td3BcOptions & IcqOptions & OmarOptions;
 
+/** The option names the algorithms read: a key missing here or not an option is a compile error. */
+const OPTION_KEYS = {
+  critic: 1,
+  hidden: 1,
+  criticLr: 1,
+  actorLr: 1,
+  actorUpdates: 1,
+  gamma: 1,
+  softUpdateRate: 1,
+  maxGradNorm: 1,
+  inputBatchNorm: 1,
+  actionPenalty: 1,
+  seed: 1,
+  targetNoise: 1,
+  targetNoiseClip: 1,
+  policyDelay: 1,
+  lossGradients: 1,
+  cqlAlpha: 1,
+  cqlSamples: 1,
+  cqlTemperature: 1,
+  cqlActions: 1,
+  cqlPolicyNoise: 1,
+  cqlPolicyDensity: 1,
+  bcAlpha: 1,
+  icqBeta: 1,
+  icqAlpha: 1,
+  tau: 1,
+  sampler: 1,
+} satisfies Record<keyof AlgorithmOptions, 1>;
+
+/** Every option an algorithm takes (for generic overrides such as `reproduce --set omar.tau=0.3`). */
+export const OPTION_NAMES: readonly string[] = Object.keys(OPTION_KEYS);
+
 /** Where the preset's coefficients come from. */
 export interface PresetContext {
   /** Task id (selects the row of the code's coefficient table). */

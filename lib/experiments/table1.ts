@@ -61,6 +61,8 @@ export interface GridConfig {
   evaluation?: Evaluation;
   /** Fresh episodes that score each run's final policy besides (0: none). */
   finalEpisodes?: number;
+  /** Option overrides for every column of an algorithm (or of all), applied last (`reproduce --set`). */
+  set?: OptionOverride[];
   /** `decentralized` (Table 1) or `centralized` (Table 8). */
   critic: "decentralized" | "centralized";
   /** Hyper-parameter preset. */
@@ -73,12 +75,34 @@ export interface GridConfig {
   datasets?: DatasetVariant;
 }
 
-/** The grid's columns (explicit, or one per algorithm with the grid's critic kind). */
+/** One `--set` override: options (nested for the sampler) for the columns of `algo`, or of every column. */
+export interface OptionOverride {
+  /** The algorithm whose columns it applies to; absent: every column. */
+  algo?: string;
+  /** The options to set, e.g. `{ tau: 0.3 }` or `{ sampler: { iterations: 2 } }`. */
+  options: Record<string, unknown>;
+}
+
+/** `b` over `a`, plain objects merged key by key (arrays and other values replaced). */
+function mergeOptions(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const plain = (x: unknown): x is Record<string, unknown> =>
+    x !== null && typeof x === "object" && !Array.isArray(x);
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = plain(v) && plain(out[k]) ? mergeOptions(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+
+/** The grid's columns (explicit, or one per algorithm with the grid's critic kind), with `--set` applied. */
 export function gridColumns(c: GridConfig): Column[] {
   const cols: Column[] = c.columns ?? c.algos.map((algo) => ({ label: NAMES[algo] ?? algo, algo }));
   return cols.filter((col) => c.algos.includes(col.algo)).map((col) => ({
     ...col,
-    options: { critic: c.critic, ...col.options },
+    options: (c.set ?? []).filter((o) => o.algo === undefined || o.algo === col.algo).reduce(
+      (acc, o) => mergeOptions(acc, o.options),
+      { critic: c.critic, ...col.options } as Record<string, unknown>,
+    ),
   }));
 }
 

@@ -9,7 +9,7 @@ import { checkName, KitInputError } from "../util/errors.ts";
 import { parseNumber } from "../util/numbers.ts";
 import { MINIBATCH_MODES, type MinibatchMode } from "../algos/train.ts";
 import { DATASET_VARIANTS, type DatasetVariant } from "../behaviour/authors_data.ts";
-import { ALGORITHMS } from "../algos/registry.ts";
+import { ALGORITHMS, OPTION_NAMES } from "../algos/registry.ts";
 import { PRESETS } from "../algos/presets.ts";
 import { QUALITIES } from "../behaviour/generate.ts";
 import { makeTask } from "../envs/registry.ts";
@@ -22,7 +22,7 @@ import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./refe
 import { collectResults, runAll, type Shard, shardRuns } from "./scheduler.ts";
 import { GRID_EXPERIMENTS, type GridExperiment, type OnlineGrid, onlineGridRuns } from "./variants.ts";
 import { improvementReport, landscapeTarget, writeCurves } from "./report_extra.ts";
-import { gridColumns, type GridConfig, gridRuns, reportGrid } from "./table1.ts";
+import { gridColumns, type GridConfig, gridRuns, type OptionOverride, reportGrid } from "./table1.ts";
 import { type Evaluation, gitCommit, type RunResult } from "./runs.ts";
 
 /** What a target run gets from the command line. */
@@ -80,6 +80,31 @@ function referencesReport(rows: ReferenceRow[], profile: Profile): string {
   return lines.join("\n");
 }
 
+/**
+ * Reads one `--set [ALGO.]OPTION[.SUB]=VALUE` (e.g. `omar.tau=0.3`, `cqlAlpha=1`,
+ * `omar.sampler.iterations=2`): the value is JSON where it parses (numbers, booleans, lists), else text.
+ */
+export function parseSetOverride(text: string): OptionOverride {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new KitInputError(`--set expects ALGO.OPTION=VALUE or OPTION=VALUE, got "${text}"`);
+  const path = text.slice(0, eq).trim().split(".");
+  const algo = (ALGORITHMS as readonly string[]).includes(path[0]) ? path.shift() : undefined;
+  if (path.length === 0) throw new KitInputError(`--set ${text}: no option named after the algorithm`);
+  checkName("algorithm option (--set)", path[0], OPTION_NAMES);
+  if (path.length > 1 && path[0] !== "sampler") {
+    throw new KitInputError(`--set ${text}: only sampler options nest (sampler.iterations=2)`);
+  }
+  const raw = text.slice(eq + 1).trim();
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // plain text (e.g. critic=centralized)
+  }
+  const options = path.reduceRight<unknown>((v, key) => ({ [key]: v }), value) as Record<string, unknown>;
+  return { ...(algo ? { algo } : {}), options };
+}
+
 /** Applies flag overrides to a grid config (lists comma-separated). */
 export function applyGridOverrides(c: GridConfig, o: Record<string, string>): GridConfig {
   const num = (k: string) => parseNumber(`--${k}`, o[k], { integer: true, min: 1 });
@@ -91,6 +116,7 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
   if (o.minibatches) checkName("minibatch mode (--minibatches)", o.minibatches, MINIBATCH_MODES);
   if (o.datasets) checkName("dataset variant (--datasets)", o.datasets, DATASET_VARIANTS);
   if (o.evaluation) checkName("evaluation (--evaluation)", o.evaluation, ["authors", "fixed"]);
+  const set = o.set ? o.set.split("\n").map(parseSetOverride) : undefined;
   return {
     ...c,
     ...(o.seeds ? { seeds: num("seeds") } : {}),
@@ -106,6 +132,7 @@ export function applyGridOverrides(c: GridConfig, o: Record<string, string>): Gr
     ...(o.minibatches ? { minibatches: o.minibatches as MinibatchMode } : {}),
     ...(o.datasets ? { datasets: o.datasets as DatasetVariant } : {}),
     ...(o.evaluation ? { evaluation: o.evaluation as Evaluation } : {}),
+    ...(set ? { set: [...(c.set ?? []), ...set] } : {}),
   };
 }
 

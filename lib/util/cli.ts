@@ -15,12 +15,15 @@ export { describeRule, type NumberRule, parseNumber } from "./numbers.ts";
 export type FlagType = "string" | "boolean";
 
 /** Flags a task accepts: name → type (and optional default). */
-export type FlagSpec = Record<string, { type: FlagType; default?: string | boolean; short?: string }>;
+export type FlagSpec = Record<
+  string,
+  { type: FlagType; default?: string | boolean; short?: string; multiple?: boolean }
+>;
 
 /** Parsed command line: flag values and positional arguments. */
 export interface ParsedArgs {
-  /** Flag values by name. */
-  flags: Record<string, string | boolean | undefined>;
+  /** Flag values by name (a list for flags that may repeat). */
+  flags: Record<string, string | boolean | string[] | undefined>;
   /** Positional arguments in order. */
   positionals: string[];
 }
