@@ -95,3 +95,18 @@ export const TINY_TABLE1 = [
   "--eval-episodes",
   "3",
 ];
+
+/** `datasets generate` of cooperative navigation's random data, seed 0, into `out`. */
+export const generateArgs = (out: string, samples: string) => [
+  "generate",
+  "--task",
+  "cooperative_navigation",
+  "--quality",
+  "random",
+  "--seed",
+  "0",
+  "--samples",
+  samples,
+  "--out",
+  out,
+];

@@ -3,7 +3,7 @@
 // every numeric flag of `datasets`, `env-replay` and `bench env`. Every case must end in exactly one
 // stderr line `error: …` naming the thing, exit code 2 for bad input (1 for an OS error), and no stack.
 import { assert, assertEquals } from "./assert.ts";
-import { assertOneLineError, runTask } from "./cli.ts";
+import { assertOneLineError, generateArgs, runTask } from "./cli.ts";
 import { join } from "node:path";
 import { readNpy, writeNpy } from "../lib/data/mod.ts";
 
@@ -14,19 +14,7 @@ const datasets = (...args: string[]) => cli("datasets.ts", ...args);
 
 // One small kit dataset (500 transitions of cooperative navigation, 3 agents × obs 18, act 2) for all cases.
 const TMP = await Deno.makeTempDir({ prefix: "faults_data_" });
-const made = await datasets(
-  "generate",
-  "--task",
-  "cooperative_navigation",
-  "--quality",
-  "random",
-  "--seed",
-  "0",
-  "--samples",
-  "500",
-  "--out",
-  join(TMP, "generated"),
-);
+const made = await runTask("datasets.ts", generateArgs(join(TMP, "generated"), "500"));
 if (made.code !== 0) throw new Error(`datasets generate failed:\n${made.stderr}`);
 const KIT = join(TMP, "generated", "simple_spread", "random", "seed_0_data");
 let copies = 0;

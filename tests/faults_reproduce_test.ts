@@ -5,7 +5,14 @@
 // already written is lost or clobbered.
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
-import { assertOneLineError, runTask, snapshotTree, TASK_PERMISSIONS, TINY_TABLE1 } from "./cli.ts";
+import {
+  assertOneLineError,
+  generateArgs,
+  runTask,
+  snapshotTree,
+  TASK_PERMISSIONS,
+  TINY_TABLE1,
+} from "./cli.ts";
 import { Rng } from "../lib/util/rng.ts";
 
 const KNOBS = TINY_TABLE1;
@@ -177,20 +184,6 @@ Deno.test("reproduce: a damaged cached dataset is a one-line error naming the fi
   });
 });
 
-/** `datasets generate` of cooperative navigation's random data, seed 0, into `out`. */
-const generateArgs = (out: string, samples: string) => [
-  "generate",
-  "--task",
-  "cooperative_navigation",
-  "--quality",
-  "random",
-  "--seed",
-  "0",
-  "--samples",
-  samples,
-  "--out",
-  out,
-];
 const generate = (out: string, samples: string) => runTask("datasets.ts", generateArgs(out, samples));
 const GENERATED = join("simple_spread", "random", "seed_0_data");
 
