@@ -130,6 +130,32 @@ function tdTargetByHand(s0: Record<string, unknown>, k: number, b: Batch): numbe
   return t1.map((q, i) => b.rewards[i] + GAMMA * Math.min(q, t2[i]));
 }
 
+/**
+ * OMAR's line 12 by hand for agent k: skip the agent's CQL draws, run the softmax sampler on the updated
+ * critic's Q1, and keep the sampled action where it beats π(o) of the actor before the update.
+ */
+function rectifiedByHand(
+  s0: Record<string, unknown>,
+  s1: Record<string, unknown>,
+  b: Batch,
+  k: number,
+  draws: Rng,
+): { pi: number[][]; qpi: number[]; hat: number[][]; wins: boolean[] } {
+  draws.fillUniform(new Float32Array(10 * B * ACT), -1, 1);
+  const obs = rowsOf(b.obs, OBS);
+  const critic = agentNets(s1, k).critic;
+  const q1 = (cand: Float32Array, K: number) =>
+    Float32Array.from(
+      criticFwd(critic, Array.from({ length: K * B }, (_, r) => obs[r % B]), rowsOf(cand, ACT))[0],
+    );
+  const { actions, q } = sampleActions(q1, { batch: B, actDim: ACT }, draws);
+  const pi = actorFwd(agentNets(s0, k).actor, obs);
+  const [qpi] = criticFwd(critic, obs, pi);
+  const wins = qpi.map((v, i) => q[i] > v);
+  const hat = pi.map((p, i) => (wins[i] ? Array.from(actions.subarray(i * ACT, (i + 1) * ACT)) : p));
+  return { pi, qpi, hat, wins };
+}
+
 function runOnce(name: string, options: Record<string, unknown>, round: RoundBatches, agentSpec = spec) {
   const algo = makeAlgorithm(name, agentSpec, { hidden: [4, 4], gamma: GAMMA, ...options });
   const s0 = structuredClone(algo.save());
@@ -294,17 +320,7 @@ Deno.test("OMAR: τ = 0 is MA-CQL's actor; τ = 1 imitates â = argmax{sampled b
   const draws = Rng.fromSeed(0, "algorithm");
   let actor = 0;
   round.batches.forEach((b, k) => {
-    draws.fillUniform(new Float32Array(10 * B * ACT), -1, 1);
-    const obs = rowsOf(b.obs, OBS);
-    const critic = agentNets(s1, k).critic;
-    const q1 = (cand: Float32Array, K: number) =>
-      Float32Array.from(
-        criticFwd(critic, Array.from({ length: K * B }, (_, r) => obs[r % B]), rowsOf(cand, ACT))[0],
-      );
-    const { actions, q } = sampleActions(q1, { batch: B, actDim: ACT }, draws);
-    const pi = actorFwd(agentNets(s0, k).actor, obs);
-    const [qpi] = criticFwd(critic, obs, pi);
-    const hat = pi.map((p, i) => (q[i] > qpi[i] ? Array.from(actions.subarray(i * ACT, (i + 1) * ACT)) : p));
+    const { pi, hat } = rectifiedByHand(s0, s1, b, k, draws);
     actor += mean(pi.flat().map((x, i) => (x - hat.flat()[i]) ** 2)) +
       1e-3 * mean(pi.flat().map((x) => x * x));
   });
@@ -320,18 +336,7 @@ Deno.test("omar-qnorm (a loss written only as an expression): (1 − τ)(−λ m
   const draws = Rng.fromSeed(0, "algorithm");
   let actor = 0, lambdas = 0, rectified = 0;
   round.batches.forEach((b, k) => {
-    draws.fillUniform(new Float32Array(10 * B * ACT), -1, 1);
-    const obs = rowsOf(b.obs, OBS);
-    const critic = agentNets(s1, k).critic;
-    const q1 = (cand: Float32Array, K: number) =>
-      Float32Array.from(
-        criticFwd(critic, Array.from({ length: K * B }, (_, r) => obs[r % B]), rowsOf(cand, ACT))[0],
-      );
-    const { actions, q } = sampleActions(q1, { batch: B, actDim: ACT }, draws);
-    const pi = actorFwd(agentNets(s0, k).actor, obs);
-    const [qpi] = criticFwd(critic, obs, pi);
-    const wins = qpi.map((v, i) => q[i] > v);
-    const hat = pi.map((p, i) => (wins[i] ? Array.from(actions.subarray(i * ACT, (i + 1) * ACT)) : p));
+    const { pi, qpi, hat, wins } = rectifiedByHand(s0, s1, b, k, draws);
     const lambda = 1 / mean(qpi.map(Math.abs));
     actor += (1 - tau) * -lambda * mean(qpi) +
       tau * mean(pi.flat().map((x, i) => (x - hat.flat()[i]) ** 2)) +
