@@ -110,3 +110,17 @@ export const generateArgs = (out: string, samples: string) => [
   "--out",
   out,
 ];
+
+/** SIGKILLs `child` unless it has already exited; says whether the kill landed. Waits for the exit. */
+export async function killIfRunning(child: Deno.ChildProcess): Promise<boolean> {
+  const exited = await Promise.race([
+    child.status.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 0)),
+  ]);
+  if (!exited) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* it exited between the check and the kill */ }
+  }
+  return (await child.status).signal === "SIGKILL";
+}

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import {
   assertOneLineError,
   generateArgs,
+  killIfRunning,
   runTask,
   snapshotTree,
   TASK_PERMISSIONS,
@@ -41,6 +42,20 @@ function spawnTask(script: string, args: string[]): Deno.ChildProcess {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How far a reproduce folder has got: the files under runs/ and datasets/, locks aside (0 while it moves). */
+async function progressFiles(root: string): Promise<number> {
+  let n = 0;
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      if (e.isDirectory) await walk(join(d, e.name));
+      else if (!e.name.endsWith("lock")) n++;
+    }
+  };
+  // a folder that is missing or renamed under the walk counts what was seen so far
+  for (const top of ["runs", "datasets"]) await walk(join(root, top)).catch(() => {});
+  return n;
+}
 
 /** What a finished reproduce folder holds that must not depend on interruptions: tables, models, datasets. */
 async function outcomeBytes(root: string): Promise<Record<string, Uint8Array>> {
@@ -119,15 +134,24 @@ Deno.test("reproduce: two processes on one --out both finish with the uninterrup
 });
 
 Deno.test("reproduce: kill -9 at seeded random moments, then a rerun, gives the uninterrupted bytes", async () => {
+  // Kill moments are drawn in units of progress (files written under runs/ and datasets/), not of wall
+  // time, so they land inside the run on a fast machine as on a loaded one.
   const rng = Rng.fromSeed(13, "kill-moments");
+  const finalFiles = await progressFiles(REFERENCE);
   for (const jobs of ["1", "2"]) {
     await withTemp(async (dir) => {
-      for (let k = 0; k < 2; k++) {
+      let landed = 0;
+      for (const upTo of [0.5, 0.9]) {
+        const now = await progressFiles(dir);
+        const target = now + 1 + Math.floor(rng.uniform() * Math.max(1, upTo * finalFiles - now));
         const child = spawnTask("reproduce.ts", reproduceArgs(dir, "--jobs", jobs));
-        await sleep(800 + 2500 * rng.uniform());
-        child.kill("SIGKILL");
-        await child.status;
+        let exited = false;
+        child.status.then(() => exited = true);
+        while (!exited && await progressFiles(dir) < target) await sleep(5);
+        await sleep(30 * rng.uniform());
+        if (await killIfRunning(child)) landed++;
       }
+      assert(landed >= 1, `no kill landed inside a run (--jobs ${jobs})`);
       const resumed = await reproduce(dir, "--jobs", jobs);
       assertEquals(resumed.code, 0, resumed.stderr);
       assertSameBytes(await outcomeBytes(dir), REFERENCE_BYTES);
@@ -149,8 +173,7 @@ Deno.test("reproduce: damaged state files are named, never a stack trace; a dama
         .find((p) => p.startsWith("runs/") && p.endsWith("/checkpoint.json"));
       if (run === undefined) await sleep(20);
     }
-    child.kill("SIGKILL");
-    await child.status;
+    await killIfRunning(child);
     assert(run !== undefined, "no checkpoint appeared");
     run = join(dir, run, "..");
     // an empty elapsed.json: the run resumes (wall time restarts) and the results are unchanged
@@ -206,17 +229,20 @@ Deno.test("datasets generate: two writers of one folder never clobber each other
 Deno.test("datasets generate: killed at random moments, rerun gives the same bytes; old partial folders are swept", async () => {
   await withTemp(async (dir) => {
     const reference = join(dir, "reference");
+    const started = Date.now();
     assertEquals((await generate(reference, "200000")).code, 0);
+    const took = Date.now() - started; // kill moments are drawn within it, on a fast machine as on a slow one
     const out = join(dir, "killed");
     await Deno.mkdir(join(out, GENERATED + ".partial-999999"), { recursive: true });
     await Deno.writeFile(join(out, GENERATED + ".partial-999999", "obs_0.npy"), new Uint8Array(1 << 20));
     const rng = Rng.fromSeed(7, "generate-kill");
+    let landed = 0;
     for (let k = 0; k < 2; k++) {
       const child = spawnTask("datasets.ts", generateArgs(out, "200000"));
-      await sleep(300 + 1500 * rng.uniform());
-      child.kill("SIGKILL");
-      await child.status;
+      await sleep(took * (0.3 + 0.6 * rng.uniform()));
+      if (await killIfRunning(child)) landed++;
     }
+    assert(landed >= 1, "no kill landed inside the generation");
     const r = await generate(out, "200000");
     if (r.code !== 0) assertOneLineError(r, 2, "already exists"); // a kill after the rename: already complete
     assertSameBytes(await snapshotTree(join(out, GENERATED)), await snapshotTree(join(reference, GENERATED)));

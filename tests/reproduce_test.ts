@@ -1,6 +1,6 @@
 import { assert, assertClose, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { skipReference } from "./reference.ts";
-import { TINY_TABLE1 } from "./cli.ts";
+import { killIfRunning, TINY_TABLE1 } from "./cli.ts";
 import { join } from "node:path";
 import { initBackend } from "../lib/nn/backend.ts";
 import { collectResults, parseShard, runAll, shardPlan, shardRuns } from "../lib/experiments/scheduler.ts";
@@ -210,8 +210,7 @@ Deno.test({
         }
       };
       while (!hasCheckpoint() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      child.kill("SIGKILL");
-      await child.status;
+      await killIfRunning(child);
       const resumed = await cli("table1", "--profile", "smoke", "--out", b, ...knobs);
       assertEquals(resumed.code, 0, resumed.stderr);
       const cells = async (root: string) =>
