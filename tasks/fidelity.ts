@@ -19,7 +19,7 @@ import { intFlag, type ParsedArgs, parseFlags, runMain } from "../lib/util/cli.t
 import { KitInputError } from "../lib/util/errors.ts";
 import { readJsonFile, writeFileAtomic } from "../lib/util/fs.ts";
 import { taskProfile } from "../lib/tasks/profiles.ts";
-import { NAMES, PAPER_TABLE1 } from "../lib/experiments/table1.ts";
+import { NAMES, PAPER_TABLE1 } from "../lib/experiments/grid.ts";
 import { REPO_ROOT } from "../lib/util/repo.ts";
 import type { RunResult } from "../lib/experiments/runs.ts";
 

@@ -12,47 +12,51 @@ import { intFlag, parseFlags, runMain } from "../lib/util/cli.ts";
 import { ensureWritableDir } from "../lib/util/fs.ts";
 import { KitInputError } from "../lib/util/errors.ts";
 import { parseProfile, PROFILES } from "../lib/experiments/profiles.ts";
-import { applyGridOverrides, findTarget, TARGETS } from "../lib/experiments/targets.ts";
+import { applyGridOverrides, findTarget, KNOBS, TARGETS } from "../lib/experiments/targets.ts";
 import { parseShard, shardPlan } from "../lib/experiments/scheduler.ts";
 import { currentKernels, datasetSeconds, formatDuration } from "../lib/experiments/costs.ts";
-import { GRID_EXPERIMENTS } from "../lib/experiments/variants.ts";
-import { gridRuns } from "../lib/experiments/table1.ts";
+import { GRID_EXPERIMENTS } from "../lib/experiments/catalog.ts";
+import { gridRuns } from "../lib/experiments/grid.ts";
 import type { Profile } from "../lib/experiments/profiles.ts";
 import { initBackend } from "../lib/nn/backend.ts";
 
+/** The knobs' part of the usage text, from the one list of knobs (flags packed; a note on its own line). */
+const knobUsage = (() => {
+  const lines: string[] = [];
+  let line = "";
+  for (const k of KNOBS) {
+    const flag = `[--${k.flag} ${k.takes}]`;
+    if (k.note) {
+      if (line) lines.push(line);
+      lines.push(`${flag}  (${k.note})`);
+      line = "";
+    } else if (line.length + flag.length + 1 > 80) {
+      lines.push(line);
+      line = flag;
+    } else line = line ? `${line} ${flag}` : flag;
+  }
+  if (line) lines.push(line);
+  return lines.join(`\n${"".padEnd(29)}`);
+})();
+
+/** The knob flags given (flag → value; every `--set` one line of `set`). */
+function knobOverrides(flags: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    KNOBS.filter((k) => flags[k.flag] !== undefined).map((k) => {
+      const v = flags[k.flag];
+      return [k.flag, Array.isArray(v) ? v.join("\n") : String(v)];
+    }),
+  );
+}
+
 const USAGE = `usage:
   deno task reproduce TARGET [--profile smoke|quick|paper] [--jobs N] [--shard i/n | --shards n] [--out results]
-                             [--seeds N] [--rounds N] [--batch N] [--samples N] [--eval-every N] [--eval-episodes N]
-                             [--algos a,b] [--tasks a,b] [--qualities a,b] [--preset official|paper]
-                             [--minibatches fresh|reseed]   (reseed: the authors' loop, minibatches repeat
-                                                             between evaluations; official-code.md §4)
-                             [--datasets kit|authors]       (authors: medium and medium-replay matched to the
-                                                             authors' datasets' returns and sizes)
-                             [--set [ALGO.]OPTION=VALUE ...] (any algorithm option, e.g. --set omar.tau=0.3
-                                                             --set omar.sampler.iterations=2; recorded in specs)
-                             [--evaluation authors|fixed]   (authors, the default: main.py's episodes of each
-                                                             seed; fixed: one set for every seed, as kit 0.1)
+                             ${knobUsage}
   deno task reproduce list
   deno task reproduce plan TARGET --shards N [--profile P] [knob overrides]   (runs and time of each shard)
   deno task reproduce merge TARGET DIR... [--profile P] [--out results]   (assemble the table from shard folders)
   deno task reproduce report TARGET [--profile P] [--out results] [knobs]   (the table of the runs finished so far,
                                                                    e.g. while a long run goes on; trains nothing)`;
-
-const KNOBS = [
-  "seeds",
-  "rounds",
-  "batch",
-  "samples",
-  "eval-every",
-  "eval-episodes",
-  "algos",
-  "tasks",
-  "qualities",
-  "preset",
-  "minibatches",
-  "datasets",
-  "evaluation",
-];
 
 runMain(async () => {
   const { flags, positionals } = parseFlags(Deno.args, {
@@ -61,8 +65,11 @@ runMain(async () => {
     jobs: { type: "string", default: String(navigator.hardwareConcurrency || 1) },
     shard: { type: "string" },
     shards: { type: "string" },
-    ...Object.fromEntries(KNOBS.map((k) => [k, { type: "string" as const }])),
-    set: { type: "string", multiple: true },
+    ...Object.fromEntries(
+      KNOBS.map((
+        k,
+      ) => [k.flag, { type: "string" as const, ...(k.flag === "set" ? { multiple: true } : {}) }]),
+    ),
     help: { type: "boolean", short: "h" },
   });
   if (flags.help) return console.log(USAGE);
@@ -113,10 +120,7 @@ runMain(async () => {
       flags.datasets === "authors" ? "-authors-data" : ""
     }`,
   );
-  const overrides: Record<string, string> = Object.fromEntries(
-    KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
-  );
-  if (flags.set) overrides.set = (flags.set as string[]).join("\n"); // one override per --set
+  const overrides = knobOverrides(flags);
   await ensureWritableDir(outDir, "--out", { create: false });
   await initBackend();
   console.log(`reproduce ${target.name} (profile ${profile}) → ${outDir}`);
@@ -146,10 +150,7 @@ async function plan(name: string, profile: Profile, flags: Record<string, unknow
   if (!grid) throw new KitInputError(`target "${target.name}" has no runs to shard (it runs in seconds)`);
   if (flags.shards === undefined) throw new KitInputError(`plan needs --shards N; ${USAGE}`);
   const count = intFlag(flags as Parameters<typeof intFlag>[0], "shards", 1);
-  const overrides: Record<string, string> = Object.fromEntries(
-    KNOBS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k] as string]),
-  );
-  if (flags.set) overrides.set = (flags.set as string[]).join("\n"); // one override per --set
+  const overrides = knobOverrides(flags);
   const { runs } = await gridRuns(applyGridOverrides(grid.config(profile), overrides));
   const shards = await shardPlan(runs, count);
   const total = shards.map((s) => s.runSeconds + s.datasetSeconds);

@@ -4,7 +4,7 @@ import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { join } from "node:path";
 import { AUTHORS_DATASETS, generateDataset, stretchSegments } from "../lib/behaviour/mod.ts";
 import { episodeReturns, meanOverAgents } from "../lib/data/dataset.ts";
-import { gridDefaults, gridRuns } from "../lib/experiments/table1.ts";
+import { gridDefaults, gridRuns } from "../lib/experiments/grid.ts";
 import { datasetFolder } from "../lib/experiments/runs.ts";
 import { KitInputError } from "../lib/util/errors.ts";
 

@@ -7,11 +7,11 @@ import { initBackend } from "../lib/nn/backend.ts";
 import { trainOnline } from "../lib/behaviour/online.ts";
 import { makeTask } from "../lib/envs/registry.ts";
 import { runSeconds } from "../lib/experiments/costs.ts";
-import { improvementReport } from "../lib/experiments/report_extra.ts";
+import { improvementReport } from "../lib/experiments/reports.ts";
 import { executeRun, onlineRunSpec, runId, type RunResult, type RunSpec } from "../lib/experiments/runs.ts";
 import { runAll } from "../lib/experiments/scheduler.ts";
-import { gridRuns } from "../lib/experiments/table1.ts";
-import { GRID_EXPERIMENTS, onlineGridRuns } from "../lib/experiments/variants.ts";
+import { gridRuns } from "../lib/experiments/grid.ts";
+import { GRID_EXPERIMENTS, onlineGridRuns } from "../lib/experiments/catalog.ts";
 import { discount } from "../lib/algos/presets.ts";
 import { KitInputError } from "../lib/util/errors.ts";
 
@@ -103,7 +103,10 @@ Deno.test("online run specs: their own ids, refused algorithms and options; offl
 
 Deno.test("fig3's online half: MATD3 and OMAR per n and seed at every profile, with cost estimates", () => {
   const fig3 = GRID_EXPERIMENTS.find((x) => x.name === "fig3")!;
-  assertEquals(fig3.improvement, { over: "MA-CQL", onlineOver: "MATD3 (online)" });
+  assertEquals(fig3.reports, [{
+    kind: "improvement",
+    over: { over: "MA-CQL", onlineOver: "MATD3 (online)" },
+  }]);
   const count = (p: "smoke" | "quick" | "paper") => onlineGridRuns(fig3.online!(p));
   const paper = count("paper"), quick = count("quick"), smoke = count("smoke");
   assertEquals([smoke.length, quick.length, paper.length], [20, 20, 50]);

@@ -8,9 +8,9 @@ import { assert, assertEquals } from "./assert.ts";
 import { join } from "node:path";
 import { REPO_ROOT } from "../lib/util/repo.ts";
 import { shardPlan } from "../lib/experiments/scheduler.ts";
-import { gridRuns } from "../lib/experiments/table1.ts";
+import { gridRuns } from "../lib/experiments/grid.ts";
 import { applyGridOverrides } from "../lib/experiments/targets.ts";
-import { GRID_EXPERIMENTS } from "../lib/experiments/variants.ts";
+import { GRID_EXPERIMENTS } from "../lib/experiments/catalog.ts";
 
 const CI = Deno.env.get("CI") === "true";
 const SHARDS = 4;

@@ -7,8 +7,8 @@
 import { join } from "node:path";
 import { checkName, KitInputError } from "../util/errors.ts";
 import { parseNumber } from "../util/numbers.ts";
-import { MINIBATCH_MODES, type MinibatchMode } from "../algos/train.ts";
-import { DATASET_VARIANTS, type DatasetVariant } from "../behaviour/authors_data.ts";
+import { MINIBATCH_MODES } from "../algos/train.ts";
+import { DATASET_VARIANTS } from "../behaviour/authors_data.ts";
 import { ALGORITHMS, OPTION_NAMES } from "../algos/registry.ts";
 import { PRESETS } from "../algos/presets.ts";
 import { QUALITIES } from "../behaviour/generate.ts";
@@ -20,10 +20,10 @@ import { Progress } from "../util/progress.ts";
 import type { Profile } from "./profiles.ts";
 import { measureReferences, REFERENCE_EPISODES, type ReferenceRow } from "./references.ts";
 import { collectResults, runAll, type Shard, shardRuns } from "./scheduler.ts";
-import { GRID_EXPERIMENTS, type GridExperiment, type OnlineGrid, onlineGridRuns } from "./variants.ts";
-import { improvementReport, landscapeTarget, writeCurves } from "./report_extra.ts";
-import { gridColumns, type GridConfig, gridRuns, type OptionOverride, reportGrid } from "./table1.ts";
-import { type Evaluation, gitCommit, type RunResult } from "./runs.ts";
+import { GRID_EXPERIMENTS, type GridExperiment, type OnlineGrid, onlineGridRuns } from "./catalog.ts";
+import { runReport } from "./reports.ts";
+import { gridColumns, type GridConfig, gridRuns, type OptionOverride, reportGrid } from "./grid.ts";
+import { gitCommit, type RunResult } from "./runs.ts";
 
 /** What a target run gets from the command line. */
 export interface TargetContext {
@@ -105,35 +105,93 @@ export function parseSetOverride(text: string): OptionOverride {
   return { ...(algo ? { algo } : {}), options };
 }
 
-/** Applies flag overrides to a grid config (lists comma-separated). */
+/** A command-line knob of `reproduce`: the flag, what it takes, and how it changes a grid. */
+export interface Knob {
+  /** Flag name without dashes. */
+  flag: string;
+  /** What the flag takes, for the usage text (`N`, `a,b`, `fresh|reseed`). */
+  takes: string;
+  /** One line on what it does, where the flag alone does not say. */
+  note?: string;
+  /** The grid with the flag's value applied (validated; a bad value is a {@link KitInputError}). */
+  apply: (c: GridConfig, value: string) => GridConfig;
+}
+
+const int = (flag: string, v: string) => parseNumber(`--${flag}`, v, { integer: true, min: 1 });
+const listOf = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
+const intKnob = (
+  flag: string,
+  key: "seeds" | "samples" | "rounds" | "batchSize" | "evalEvery" | "evalEpisodes",
+) => ({ flag, takes: "N", apply: (c: GridConfig, v: string) => ({ ...c, [key]: int(flag, v) }) });
+const nameKnob = <K extends "preset" | "minibatches" | "datasets" | "evaluation">(
+  flag: string,
+  key: K,
+  what: string,
+  names: readonly string[],
+  note?: string,
+): Knob => ({
+  flag,
+  takes: names.join("|"),
+  note,
+  apply: (c, v) => ({ ...c, [key]: checkName(`${what} (--${flag})`, v, names) as GridConfig[K] }),
+});
+
+/** Every knob of a grid target, in the order the usage text lists them: the one list the CLI reads. */
+export const KNOBS: readonly Knob[] = [
+  intKnob("seeds", "seeds"),
+  intKnob("rounds", "rounds"),
+  intKnob("batch", "batchSize"),
+  intKnob("samples", "samples"),
+  intKnob("eval-every", "evalEvery"),
+  intKnob("eval-episodes", "evalEpisodes"),
+  {
+    flag: "algos",
+    takes: "a,b",
+    apply: (c, v) => ({ ...c, algos: listOf(v).map((a) => checkName("algorithm", a, ALGORITHMS)) }),
+  },
+  {
+    flag: "tasks",
+    takes: "a,b",
+    apply: (c, v) => ({ ...c, tasks: listOf(v).map((t) => (isMujocoTask(t) || makeTask(t), t)) }),
+  },
+  {
+    flag: "qualities",
+    takes: "a,b",
+    apply: (c, v) => ({ ...c, qualities: listOf(v).map((q) => checkName("quality", q, QUALITIES)) }),
+  },
+  nameKnob("preset", "preset", "preset", PRESETS),
+  nameKnob(
+    "minibatches",
+    "minibatches",
+    "minibatch mode",
+    MINIBATCH_MODES,
+    "reseed: the authors' loop, minibatches repeat between evaluations; official-code.md §4",
+  ),
+  nameKnob(
+    "datasets",
+    "datasets",
+    "dataset variant",
+    DATASET_VARIANTS,
+    "authors: medium and medium-replay matched to the authors' datasets' returns and sizes",
+  ),
+  nameKnob(
+    "evaluation",
+    "evaluation",
+    "evaluation",
+    ["authors", "fixed"],
+    "authors, the default: main.py's episodes of each seed; fixed: one set for every seed, as kit 0.1",
+  ),
+  {
+    flag: "set",
+    takes: "[ALGO.]OPTION=VALUE ...",
+    note: "any algorithm option, e.g. --set omar.tau=0.3 --set omar.sampler.iterations=2; recorded in specs",
+    apply: (c, v) => ({ ...c, set: [...(c.set ?? []), ...v.split("\n").map(parseSetOverride)] }),
+  },
+];
+
+/** Applies flag overrides (flag → value; lists comma-separated, `set` one override per line) to a grid. */
 export function applyGridOverrides(c: GridConfig, o: Record<string, string>): GridConfig {
-  const num = (k: string) => parseNumber(`--${k}`, o[k], { integer: true, min: 1 });
-  const list = (k: string) => o[k].split(",").map((s) => s.trim()).filter(Boolean);
-  if (o.algos) list("algos").forEach((a) => checkName("algorithm", a, ALGORITHMS));
-  if (o.tasks) list("tasks").forEach((t) => isMujocoTask(t) || makeTask(t));
-  if (o.qualities) list("qualities").forEach((q) => checkName("quality", q, QUALITIES));
-  if (o.preset) checkName("preset", o.preset, PRESETS);
-  if (o.minibatches) checkName("minibatch mode (--minibatches)", o.minibatches, MINIBATCH_MODES);
-  if (o.datasets) checkName("dataset variant (--datasets)", o.datasets, DATASET_VARIANTS);
-  if (o.evaluation) checkName("evaluation (--evaluation)", o.evaluation, ["authors", "fixed"]);
-  const set = o.set ? o.set.split("\n").map(parseSetOverride) : undefined;
-  return {
-    ...c,
-    ...(o.seeds ? { seeds: num("seeds") } : {}),
-    ...(o.samples ? { samples: num("samples") } : {}),
-    ...(o.rounds ? { rounds: num("rounds") } : {}),
-    ...(o.batch ? { batchSize: num("batch") } : {}),
-    ...(o["eval-every"] ? { evalEvery: num("eval-every") } : {}),
-    ...(o["eval-episodes"] ? { evalEpisodes: num("eval-episodes") } : {}),
-    ...(o.algos ? { algos: list("algos") } : {}),
-    ...(o.tasks ? { tasks: list("tasks") } : {}),
-    ...(o.qualities ? { qualities: list("qualities") } : {}),
-    ...(o.preset ? { preset: o.preset as GridConfig["preset"] } : {}),
-    ...(o.minibatches ? { minibatches: o.minibatches as MinibatchMode } : {}),
-    ...(o.datasets ? { datasets: o.datasets as DatasetVariant } : {}),
-    ...(o.evaluation ? { evaluation: o.evaluation as Evaluation } : {}),
-    ...(set ? { set: [...(c.set ?? []), ...set] } : {}),
-  };
+  return KNOBS.reduce((g, k) => (o[k.flag] === undefined ? g : k.apply(g, o[k.flag])), c);
 }
 
 /**
@@ -309,28 +367,14 @@ function gridTarget(x: GridExperiment): Target {
           ),
         );
       }
-      if (x.curves) {
+      for (const report of x.reports ?? []) {
         parts.push(
-          `learning curves: ${
-            (await writeCurves(offlineResults, ctx.outDir, { title: x.title, raw: x.raw })).length
-          } figures in ${ctx.outDir}`,
-        );
-      }
-      if (x.improvement) {
-        parts.push(
-          await improvementReport(results, x.improvement, {
-            root: ctx.root,
-            outDir: ctx.outDir,
-            title: x.title,
-          }),
-        );
-      }
-      if (x.landscape) {
-        parts.push(
-          await landscapeTarget(offlineResults, x.landscape, {
+          await runReport(report, {
+            results,
             roots: [ctx.root, ...(ctx.mergeRoots ?? [])],
             outDir: ctx.outDir,
-            title: x.title.replace(/ \(.*\)$/, ""),
+            title: x.title,
+            raw: x.raw,
             states: ctx.profile === "smoke" ? 32 : 256,
             batchSize: c.batchSize,
           }),

@@ -1,7 +1,8 @@
 /**
- * Reports beyond the table: learning curves with mean ± std bands (Figs. 2a, 9) and the improvement of
- * a column over the behaviour policy or over another column, per task (Figs. 2b, 3, 7), and the Q-landscape
- * study of one trained run (Fig. 2c).
+ * The reports a grid experiment lists beside its table ({@link GridReport}): learning curves with mean ± std
+ * bands (Figs. 2a, 9), the improvement of a column over the behaviour policy or over another column, per task
+ * (Figs. 2b, 3, 7), and the Q-landscape study of one trained run (Fig. 2c). A new kind of report is one more
+ * case of {@link runReport}.
  *
  * @module
  */
@@ -16,8 +17,60 @@ import { landscapeReport, landscapeStudy } from "../algos/landscape_study.ts";
 import { makeTask } from "../envs/registry.ts";
 import { KitInputError } from "../util/errors.ts";
 import { landscapeChart } from "../plots/specs.ts";
-import { NAMES } from "./table1.ts";
+import { NAMES } from "./grid.ts";
 import { qualityName } from "../behaviour/generate.ts";
+
+/** A report drawn from a grid experiment's finished runs, beside its table (which every grid has). */
+export type GridReport =
+  /** One learning-curve figure per task × quality (Fig. 9 style). */
+  | { kind: "curves" }
+  /** The improvement (%) over the behaviour policy or over a column; `onlineOver` for the online runs. */
+  | { kind: "improvement"; over: "behaviour" | { over: string; onlineOver?: string } }
+  /** The Q-landscape study (Fig. 2c) on the trained model of this run of the grid. */
+  | { kind: "landscape"; task: string; algo: string; seed: number };
+
+/** What every report is given. */
+export interface ReportInput {
+  /** The grid's finished runs, offline and online. */
+  results: RunResult[];
+  /** Results roots holding the runs and datasets (the first is the output's own). */
+  roots: readonly string[];
+  /** Where the report's files go. */
+  outDir: string;
+  /** The experiment's title. */
+  title: string;
+  /** Raw scores instead of normalised ones. */
+  raw?: boolean;
+  /** Dataset states the landscape study examines. */
+  states: number;
+  /** The grid's minibatch size. */
+  batchSize: number;
+}
+
+/** Makes one report; returns its printed part. */
+export async function runReport(report: GridReport, input: ReportInput): Promise<string> {
+  const offline = input.results.filter((r) => r.spec.kind !== "online");
+  switch (report.kind) {
+    case "curves": {
+      const files = await writeCurves(offline, input.outDir, { title: input.title, raw: input.raw });
+      return `learning curves: ${files.length} figures in ${input.outDir}`;
+    }
+    case "improvement":
+      return await improvementReport(input.results, report.over, {
+        root: input.roots[0],
+        outDir: input.outDir,
+        title: input.title,
+      });
+    case "landscape":
+      return await landscapeTarget(offline, report, {
+        roots: input.roots,
+        outDir: input.outDir,
+        title: input.title.replace(/ \(.*\)$/, ""),
+        states: input.states,
+        batchSize: input.batchSize,
+      });
+  }
+}
 
 const label = (r: RunResult) => r.spec.label ?? r.spec.algo;
 const value = (

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { type Column, type GridConfig, gridDefaults, PAPER_TABLE1 } from "./table1.ts";
+import { type Column, type GridConfig, gridDefaults, PAPER_TABLE1 } from "./grid.ts";
 import type { Profile } from "./profiles.ts";
 import { qualityName } from "../behaviour/generate.ts";
 import type { AlgorithmOptions } from "../algos/registry.ts";
 import type { Preset } from "../algos/presets.ts";
+import type { GridReport } from "./reports.ts";
 import { type ONLINE_ALGORITHMS, onlineRunSpec, type RunSpec } from "./runs.ts";
 
 type Cell = [number, number];
@@ -34,19 +35,12 @@ export interface GridExperiment {
   paper: PaperValues | null;
   /** Report raw scores instead of normalised ones (the paper's Spread results are raw). */
   raw?: boolean;
-  /** Also draw learning curves (Fig. 9 style). */
-  curves?: boolean;
-  /**
-   * Report the improvement (%) over the behaviour policy or over a column (Figs. 2b, 3, 7); `onlineOver`:
-   * the column the online runs' improvement is over (Fig. 3's lower half).
-   */
-  improvement?: "behaviour" | { over: string; onlineOver?: string };
+  /** Reports beside the table, made in the listed order (`reports.ts`). */
+  reports?: GridReport[];
   /** Online runs beside the grid's offline ones (Fig. 3's lower half): their grid for a profile. */
   online?: (profile: Profile) => OnlineGrid;
   /** Why its quick profile cuts more than seeds from the paper's protocol (shown by `reproduce list`). */
   quickWhy?: string;
-  /** Also run the Q-landscape study (Fig. 2c) on the trained model of this run of the grid. */
-  landscape?: { task: string; algo: string; seed: number };
 }
 
 /** One column of an online grid: the online learner as TD3 (`itd3`) or with OMAR's actor (`omar`). */
@@ -339,7 +333,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     title: "Figure 9 (learning curves of Table 1)",
     config: gridDefaults,
     paper: PAPER_TABLE1,
-    curves: true,
+    reports: [{ kind: "curves" }],
   },
   {
     name: "fig10",
@@ -404,9 +398,11 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
       algos: ["td3bc", "cql", "omar"],
     }),
     paper: null,
-    curves: true,
-    improvement: "behaviour",
-    landscape: { task: "spread_1d_n2", algo: "cql", seed: 0 },
+    reports: [
+      { kind: "curves" },
+      { kind: "improvement", over: "behaviour" },
+      { kind: "landscape", task: "spread_1d_n2", algo: "cql", seed: 0 },
+    ],
   },
   {
     name: "table3",
@@ -469,7 +465,7 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     title: "Figure 3 (OMAR's improvement vs number of agents)",
     config: (p) => ({ ...spreadBase(p, SPREAD_N.map((n) => `spread_1d_n${n}`)), algos: ["cql", "omar"] }),
     paper: null,
-    improvement: { over: "MA-CQL", onlineOver: "MATD3 (online)" },
+    reports: [{ kind: "improvement", over: { over: "MA-CQL", onlineOver: "MATD3 (online)" } }],
     online: spreadOnline,
   },
   {
@@ -479,6 +475,6 @@ export const GRID_EXPERIMENTS: GridExperiment[] = [
     title: "Figure 7 (non-cooperative Spread)",
     config: (p) => ({ ...spreadBase(p, SPREAD_N.map((n) => `spread_1d_independent_n${n}`)), algos: ["cql"] }),
     paper: null,
-    improvement: "behaviour",
+    reports: [{ kind: "improvement", over: "behaviour" }],
   },
 ];
