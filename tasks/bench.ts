@@ -34,6 +34,9 @@ import { blasInfo } from "../lib/nn/blas.ts";
 /** The original Python MPE's speed on one core of this machine kind (issue #2), for the printed ratio. */
 const PYTHON_MPE_STEPS_PER_SECOND = 3300;
 
+/** The task whose shapes the PyTorch reference (../shared/bench/omar_step_torch.py) builds. */
+const TORCH_REFERENCE_TASK = "cooperative_navigation";
+
 /** The PyTorch reference mode doing the closest workload to each kit algorithm. */
 const TORCH_MODE: Record<string, string> = {
   itd3: "itd3",
@@ -116,10 +119,10 @@ runMain(async () => {
       : [checkName("algorithm", flags.algo as string, ALGORITHMS)];
     const critic = checkName("critic", flags.critic as string, ["decentralized", "centralized"]);
     const lossGradients = checkName("loss gradients", flags["loss-gradients"] as string, LOSS_GRADIENTS);
-    const task = await loadTask((flags.task as string | undefined) ?? "cooperative_navigation");
+    const task = await loadTask((flags.task as string | undefined) ?? TORCH_REFERENCE_TASK);
     const prey = "world" in task && task.prey !== null ? await loadPrey(task) : null;
-    if (flags.compare && task.name !== "cooperative_navigation") {
-      throw new KitInputError("--compare needs --task cooperative_navigation (the reference's shapes)");
+    if (flags.compare && task.name !== TORCH_REFERENCE_TASK) {
+      throw new KitInputError(`--compare needs --task ${TORCH_REFERENCE_TASK} (the reference's shapes)`);
     }
     if (!flags.json) {
       console.log(

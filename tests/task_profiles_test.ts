@@ -3,6 +3,7 @@ import { assertEquals, assertThrows } from "./assert.ts";
 import {
   authorsRounds,
   parseQuality,
+  PROFILED_TASKS,
   qualityName,
   taskCoefficients,
   taskProfile,
@@ -11,6 +12,7 @@ import {
 import { envIdForTask, TASK_TO_ENV_ID } from "../lib/data/omar_layout.ts";
 import { coefficients, taskSettings } from "../lib/algos/presets.ts";
 import { KitInputError } from "../lib/util/errors.ts";
+import { onlinePreset } from "../lib/behaviour/online.ts";
 
 Deno.test("task profiles: the authors' update rounds (num_steps / 100) per task and quality", () => {
   const rounds = (t: string) =>
@@ -58,4 +60,16 @@ Deno.test("task profiles: names, env ids and quality names", () => {
   assertEquals(parseQuality(qualityName("full-replay", 10)), { quality: "full-replay", fraction: 10 });
   assertEquals(qualityName("full-replay", 100), "full-replay");
   assertEquals(["random", "waypoint", "medium", "full-replay"].map(usesLadder), [false, false, true, true]);
+});
+
+Deno.test("task profiles: the behaviour learner's settings and the scripted rule follow the profile", () => {
+  assertEquals(onlinePreset("halfcheetah_2x3").hidden, [256, 256]);
+  assertEquals(onlinePreset("halfcheetah_2x3").critic, "centralized");
+  for (const t of ["cooperative_navigation", "spread_1d_n3", "cooperative_navigation_n4"]) {
+    assertEquals(onlinePreset(t), {}, t);
+  }
+  assertEquals(
+    PROFILED_TASKS.filter((t) => taskProfile(t).scriptedRule === "goto_landmark"),
+    ["cooperative_navigation"],
+  );
 });

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { PROFILED_TASKS, taskProfile } from "../tasks/profiles.ts";
 import { join } from "node:path";
 import type { AgentData, MultiAgentDataset } from "../data/dataset.ts";
 import type { Float64Policy } from "../envs/frozen_policy.ts";
@@ -97,7 +98,7 @@ export interface OnlineOptions {
  * tasks use the defaults above.
  */
 export function onlinePreset(task: string): Partial<OnlineOptions> {
-  if (task !== "halfcheetah_2x3") return {};
+  if (!PROFILED_TASKS.includes(task) || !taskProfile(task).continuousControl) return {};
   return {
     critic: "centralized",
     numEnvs: 1,

@@ -11,6 +11,7 @@ import { gotoLandmarkPolicy, type JointPolicy, uniformRandomPolicy, zeroPolicy }
 import { evaluate } from "../eval/rollout.ts";
 import { ORIGINAL_CODE_RANDOM, PAPER_REFERENCES } from "../eval/references.ts";
 import { Rng } from "../util/rng.ts";
+import { taskProfile } from "../tasks/profiles.ts";
 import type { Profile } from "./profiles.ts";
 
 /** Episodes per behaviour for each profile. */
@@ -58,7 +59,9 @@ export async function measureReferences(
       ["uniform_random", uniformRandomPolicy(Rng.fromSeed(seed, `random-policy-${id}`))],
       ["zero", zeroPolicy()],
     ];
-    if (id === "cooperative_navigation") behaviours.push(["goto_landmark", gotoLandmarkPolicy(task)]);
+    if (taskProfile(id).scriptedRule === "goto_landmark") {
+      behaviours.push(["goto_landmark", gotoLandmarkPolicy(task)]);
+    }
     for (const [name, policy] of behaviours) {
       const r = evaluate(task, policy, { episodes, seed, prey });
       const row: ReferenceRow = {

@@ -43,6 +43,8 @@ export interface TaskProfile {
   readonly behaviourUpdates: number;
   /** Relative cost of an update round against HalfCheetah's (MuJoCo tasks; Maze2D has one agent). */
   readonly mujocoRoundCost?: number;
+  /** A scripted rule the `references` target scores beside random and zero actions, where the task has one. */
+  readonly scriptedRule?: "goto_landmark";
 }
 
 const per = <T>(values: readonly T[]) =>
@@ -73,11 +75,14 @@ const mpe = (name: string, envId: string, facts: MpeFacts): TaskProfile => ({
   behaviourUpdates: facts.behaviourUpdates,
 });
 
-const COOPERATIVE_NAVIGATION = mpe("cooperative_navigation", "simple_spread", {
-  rounds: [6000, 2000, 2000, 2000], // simple_spread: 2e5 loop steps (6e5 for random), an update every 100
-  coefficients: [[1.0, 0.5], [1.0, 1.0], [1.0, 5.0], [1.0, 5.0]],
-  behaviourUpdates: 150_000,
-});
+const COOPERATIVE_NAVIGATION: TaskProfile = {
+  ...mpe("cooperative_navigation", "simple_spread", {
+    rounds: [6000, 2000, 2000, 2000], // simple_spread: 2e5 loop steps (6e5 for random), an update every 100
+    coefficients: [[1.0, 0.5], [1.0, 1.0], [1.0, 5.0], [1.0, 5.0]],
+    behaviourUpdates: 150_000,
+  }),
+  scriptedRule: "goto_landmark", // the conformance data's rule: agent i heads for landmark i
+};
 
 const PROFILES: readonly TaskProfile[] = [
   COOPERATIVE_NAVIGATION,
